@@ -1,0 +1,8 @@
+//! Chainwall's API types and the pure flow engine.
+//!
+//! - [`api`]: `L7NetworkPolicy` and `SecurityPolicy` (kube-derive + schemars).
+//! - [`crd`]: CRD YAML generated from those types.
+//! - [`flow`]: NetworkPolicy semantics and the inspection plan. No I/O.
+
+pub mod api;
+pub mod crd;
