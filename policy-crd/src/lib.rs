@@ -3,7 +3,9 @@
 //! - [`api`]: `L7NetworkPolicy` and `SecurityPolicy` (kube-derive + schemars).
 //! - [`crd`]: CRD YAML generated from those types.
 //! - [`flow`]: NetworkPolicy semantics and the inspection plan. No I/O.
+//! - [`manifests`]: YAML text to engine inputs, with errors naming file and object.
 
 pub mod api;
 pub mod crd;
 pub mod flow;
+pub mod manifests;
