@@ -68,10 +68,11 @@ impl CompiledPolicy {
     }
 }
 
-/// `policyTypes`, or its default: Ingress always, Egress iff `egress` is present.
+/// `policyTypes`, or the apiserver's default (`SetDefaults_NetworkPolicy`) when it is absent
+/// or empty: Ingress always, Egress iff `egress` has at least one rule.
 fn policy_types(spec: &L7NetworkPolicySpec, errors: &mut Vec<String>) -> (bool, bool) {
-    let Some(types) = &spec.policy_types else {
-        return (true, spec.egress.is_some());
+    let Some(types) = spec.policy_types.as_ref().filter(|t| !t.is_empty()) else {
+        return (true, spec.egress.as_ref().is_some_and(|e| !e.is_empty()));
     };
     let (mut ingress, mut egress) = (false, false);
     for (i, t) in types.iter().enumerate() {
