@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::engine::{Direction, Engine, rules};
 use super::groups::GroupId;
-use super::model::{Pod, PodKey};
+use super::model::{Pod, PodKey, PolicyKey};
 use super::peers::PeerMatch;
 use super::plan::{LocalPod, SetSink, set_id};
 use super::ports::{PortSpec, resolve};
@@ -17,8 +17,10 @@ use super::ports::{PortSpec, resolve};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delta {
-    /// Nodes whose local pod entry for this pod changed, with the new entry (`None`: removed).
-    pub pods: BTreeMap<String, Option<LocalPod>>,
+    /// Local pod entries to replace, by node and then `namespace/name` (`None`: removed).
+    /// That is the changed pod itself, plus the pods whose egress grants for a named port
+    /// depend on the numbers the changed pod resolves that name to (one grant per number).
+    pub pods: BTreeMap<String, BTreeMap<String, Option<LocalPod>>>,
     /// Address set elements to add and remove, by set id.
     pub sets: BTreeMap<String, SetChange>,
 }
@@ -35,30 +37,52 @@ pub struct SetChange {
 impl Engine {
     pub(super) fn delta(&self, key: PodKey, before: Option<(Pod, GroupId)>, after: Option<(Pod, GroupId)>) -> Delta {
         let mut delta = Delta::default();
+        let name = key.to_string();
         if let Some((pod, _)) = &before
             && let Some(node) = &pod.node
         {
-            delta.pods.insert(node.clone(), None);
+            delta.pods.entry(node.clone()).or_default().insert(name.clone(), None);
         }
         if let Some((pod, _)) = &after
             && let Some(node) = &pod.node
         {
-            delta.pods.insert(node.clone(), self.local_pod(pod, &mut SetSink::naming()));
+            let local = self.local_pod(pod, &mut SetSink::naming());
+            delta.pods.entry(node.clone()).or_default().insert(name, local);
         }
-        let old = before.as_ref().map(|(p, g)| self.memberships(p, *g)).unwrap_or_default();
-        let new = after.as_ref().map(|(p, g)| self.memberships(p, *g)).unwrap_or_default();
+        let mut named = BTreeMap::new();
+        let old = before.as_ref().map(|(p, g)| self.memberships(p, *g, &mut named)).unwrap_or_default();
+        let new = after.as_ref().map(|(p, g)| self.memberships(p, *g, &mut named)).unwrap_or_default();
         for (id, ip) in old.difference(&new) {
             delta.sets.entry(id.clone()).or_default().remove.insert(*ip);
         }
         for (id, ip) in new.difference(&old) {
             delta.sets.entry(id.clone()).or_default().add.insert(*ip);
         }
-        let _ = key;
+        // A named-port set the pod joined or left may have just appeared or gone, and with it
+        // a grant of every pod the rule's policy selects: re-send those pods' entries.
+        let policies: BTreeSet<&PolicyKey> =
+            named.iter().filter(|(id, _)| delta.sets.contains_key(*id)).map(|(_, p)| p).collect();
+        for policy in policies {
+            for group in self.selected.get(policy).into_iter().flatten() {
+                for member in self.groups.get(*group).members.iter().filter(|m| **m != key) {
+                    let Some((pod, _)) = self.pods.get(member) else { continue };
+                    if let (Some(node), Some(local)) = (&pod.node, self.local_pod(pod, &mut SetSink::naming())) {
+                        delta.pods.entry(node.clone()).or_default().insert(member.to_string(), Some(local));
+                    }
+                }
+            }
+        }
         delta
     }
 
-    /// Every `(set id, address)` element a pod contributes to.
-    fn memberships(&self, pod: &Pod, group: GroupId) -> BTreeSet<(String, IpAddr)> {
+    /// Every `(set id, address)` element a pod contributes to; named-port set ids are also
+    /// recorded in `named` with their policy.
+    fn memberships(
+        &self,
+        pod: &Pod,
+        group: GroupId,
+        named: &mut BTreeMap<String, PolicyKey>,
+    ) -> BTreeSet<(String, IpAddr)> {
         let mut out = BTreeSet::new();
         let Some(ip) = pod.ip else { return out };
         for policy in self.policies.values() {
@@ -76,13 +100,15 @@ impl Engine {
                         by_group || peers.iter().any(|p| matches!(p, PeerMatch::Block(b) if b.contains(ip)))
                     }
                 };
-                let named = rule.ports.iter().flatten().filter_map(|p| match &p.ports {
+                let names = rule.ports.iter().flatten().filter_map(|p| match &p.ports {
                     PortSpec::Named(name) => Some((name, p.protocol)),
                     _ => None,
                 });
-                for (name, protocol) in named.filter(|_| admitted) {
+                for (name, protocol) in names.filter(|_| admitted) {
                     for number in resolve(name, protocol, pod) {
-                        out.insert((format!("{}/{name}/{protocol}/{number}", set_id(&rule_ref)), ip));
+                        let id = format!("{}/{name}/{protocol}/{number}", set_id(&rule_ref));
+                        named.insert(id.clone(), policy.key.clone());
+                        out.insert((id, ip));
                     }
                 }
             }
