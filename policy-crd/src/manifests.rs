@@ -42,7 +42,9 @@ pub struct ManifestError {
 impl Manifests {
     /// Adds every object of one YAML file. Errors name the file and the object.
     pub fn add_yaml(&mut self, file: &str, text: &str) -> Result<(), ManifestError> {
-        let documents: Vec<Value> = serde_saphyr::from_multiple(text)
+        // YAML 1.2 booleans: a namespace called `y` or `on` stays a string.
+        let options = serde_saphyr::options! { strict_booleans: true };
+        let documents: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options)
             .map_err(|e| ManifestError { file: file.into(), object: "YAML".into(), reason: e.to_string() })?;
         for (index, doc) in documents.into_iter().enumerate() {
             if doc.get("kind").and_then(Value::as_str) == Some("List") {
@@ -50,6 +52,9 @@ impl Manifests {
                 for item in items {
                     self.add_object(file, index, item)?;
                 }
+            } else if doc.is_array() {
+                // A list of something else (a probe file, say): not a Kubernetes object.
+                self.skipped.push(format!("{file}: document {} (a YAML list, not an object)", index + 1));
             } else if !doc.is_null() {
                 self.add_object(file, index, doc)?;
             }
@@ -72,8 +77,8 @@ impl Manifests {
         let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
         let object = if kind.is_empty() { format!("document {}", index + 1) } else { format!("{kind} {name}") };
         let error = |reason: String| ManifestError { file: file.into(), object: object.clone(), reason };
-        if name.is_empty() {
-            return Err(error("missing kind or metadata.name".into()));
+        if kind.is_empty() || name.is_empty() {
+            return Err(error("needs a kind and a string metadata.name".into()));
         }
         let group = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         match (group, kind.as_str()) {

@@ -235,6 +235,11 @@ impl Engine {
         protocol: Protocol,
         sets: &mut SetSink,
     ) -> Vec<(u16, String)> {
+        let base = set_id(rule_ref);
+        let memo_key = (base.clone(), name.to_owned(), protocol);
+        if let Some(found) = sets.named.get(&memo_key) {
+            return found.clone();
+        }
         let mut by_number: BTreeMap<u16, BTreeSet<IpAddr>> = BTreeMap::new();
         for (pod, group) in self.pods.values() {
             let Some(ip) = pod.ip else { continue };
@@ -251,8 +256,7 @@ impl Engine {
                 }
             }
         }
-        let base = set_id(rule_ref);
-        by_number
+        let found: Vec<(u16, String)> = by_number
             .into_iter()
             .map(|(number, addresses)| {
                 let id = format!("{base}/{name}/{protocol}/{number}");
@@ -261,7 +265,9 @@ impl Engine {
                 }
                 (number, id)
             })
-            .collect()
+            .collect();
+        sets.named.insert(memo_key, found.clone());
+        found
     }
 }
 
@@ -270,12 +276,14 @@ impl Engine {
 pub(super) struct SetSink {
     fill: bool,
     sets: BTreeMap<String, AddressSet>,
+    /// Named-port splits already computed, by (rule set id, port name, protocol).
+    named: BTreeMap<(String, String, Protocol), Vec<(u16, String)>>,
 }
 
 impl SetSink {
     /// Collects every referenced set with its members.
     pub(super) fn filling() -> Self {
-        Self { fill: true, sets: BTreeMap::new() }
+        Self { fill: true, ..Self::default() }
     }
 
     /// Only names sets (a delta carries set changes separately).

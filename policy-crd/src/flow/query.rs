@@ -25,7 +25,7 @@ pub struct Probe {
 }
 
 /// What happens to a flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Allowed, and covered by a policy naming a SecurityPolicy: it goes through an inspector.
