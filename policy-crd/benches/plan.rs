@@ -35,11 +35,20 @@ fn main() {
     let planned = start.elapsed();
     let grants: usize = plan.nodes.iter().flat_map(|n| &n.pods).map(|p| count(&p.ingress) + count(&p.egress)).sum();
     let elements: usize = plan.address_sets.values().map(|s| s.addresses.len()).sum();
-    println!("full plan:       {:>9.1} ms  (index {:.1} ms + render {:.1} ms; target <= 1000 ms)",
-        ms(built + planned), ms(built), ms(planned));
-    println!("plan size:       {} nodes, {} grants, {} address sets, {} set elements ({:.4}% of pods^2)",
-        plan.nodes.len(), grants, plan.address_sets.len(), elements,
-        100.0 * elements as f64 / (size.pods as f64 * size.pods as f64));
+    println!(
+        "full plan:       {:>9.1} ms  (index {:.1} ms + render {:.1} ms; target <= 1000 ms)",
+        ms(built + planned),
+        ms(built),
+        ms(planned)
+    );
+    println!(
+        "plan size:       {} nodes, {} grants, {} address sets, {} set elements ({:.4}% of pods^2)",
+        plan.nodes.len(),
+        grants,
+        plan.address_sets.len(),
+        elements,
+        100.0 * elements as f64 / (size.pods as f64 * size.pods as f64)
+    );
 
     let mut times = Vec::new();
     for i in 0..200 {
@@ -52,14 +61,23 @@ fn main() {
         black_box(delta.sets.len());
     }
     times.sort();
-    println!("label change:    median {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} changes (target <= 10 ms)",
-        ms(times[times.len() / 2]), ms(times[times.len() * 99 / 100]), ms(times[times.len() - 1]), times.len());
+    println!(
+        "label change:    median {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} changes (target <= 10 ms)",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 99 / 100]),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
 
     let start = Instant::now();
     let mut decided = 0usize;
     for i in 0..100_000usize {
-        let probe = Probe { from: pods[(i * 31) % pods.len()].key(), to: pods[(i * 17 + 5) % pods.len()].key(),
-            protocol: Protocol::Tcp, port: [80, 443, 8080, 6379][i % 4] };
+        let probe = Probe {
+            from: pods[(i * 31) % pods.len()].key(),
+            to: pods[(i * 17 + 5) % pods.len()].key(),
+            protocol: Protocol::Tcp,
+            port: [80, 443, 8080, 6379][i % 4],
+        };
         decided += usize::from(engine.query(&probe).is_ok_and(|d| d.verdict != Verdict::Deny));
     }
     let elapsed = start.elapsed();
@@ -97,7 +115,8 @@ type Cluster = (Vec<Namespace>, Vec<Pod>, Vec<(PolicyKey, L7NetworkPolicySpec)>,
 /// A synthetic cluster: each namespace runs ~20 apps as small deployments; each policy picks
 /// an app and admits a few apps from its namespace, a team of namespaces, and an ipBlock.
 fn cluster(size: &Size) -> Cluster {
-    let labels = |pairs: &[(&str, String)]| pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>();
+    let labels =
+        |pairs: &[(&str, String)]| pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>();
     let namespaces = (0..size.namespaces)
         .map(|n| Namespace { name: format!("ns-{n}"), labels: labels(&[("team", format!("t{}", n % 10))]) })
         .collect();
@@ -115,29 +134,45 @@ fn cluster(size: &Size) -> Cluster {
             }
         })
         .collect();
-    let selector = |k: &str, v: String| LabelSelector { match_labels: Some(labels(&[(k, v)])), match_expressions: None };
+    let selector =
+        |k: &str, v: String| LabelSelector { match_labels: Some(labels(&[(k, v)])), match_expressions: None };
     let policies = (0..size.policies)
         .map(|p| {
             let ns = p % size.namespaces;
             let app = p / size.namespaces;
-            let peer = |pod: Option<LabelSelector>, ns: Option<LabelSelector>| Peer { pod_selector: pod, namespace_selector: ns, ip_block: None };
+            let peer = |pod: Option<LabelSelector>, ns: Option<LabelSelector>| Peer {
+                pod_selector: pod,
+                namespace_selector: ns,
+                ip_block: None,
+            };
             let spec = L7NetworkPolicySpec {
                 pod_selector: selector("app", format!("app-{}", app % 20)),
                 ingress: Some(vec![IngressRule {
                     from: Some(vec![
                         peer(Some(selector("app", format!("app-{}", (app + 1) % 20))), None),
-                        peer(Some(selector("tier", format!("tier-{}", app % 3))), Some(selector("team", format!("t{}", ns % 10)))),
-                        Peer { ip_block: Some(IpBlock { cidr: "192.168.0.0/16".into(), except: Some(vec!["192.168.1.0/24".into()]) }), ..Peer::default() },
+                        peer(
+                            Some(selector("tier", format!("tier-{}", app % 3))),
+                            Some(selector("team", format!("t{}", ns % 10))),
+                        ),
+                        Peer {
+                            ip_block: Some(IpBlock {
+                                cidr: "192.168.0.0/16".into(),
+                                except: Some(vec!["192.168.1.0/24".into()]),
+                            }),
+                            ..Peer::default()
+                        },
                     ]),
                     ports: Some(vec![
                         Port { port: Some(IntOrString::String("http".into())), ..Port::default() },
                         Port { port: Some(IntOrString::Int(9000)), end_port: Some(9100), ..Port::default() },
                     ]),
                 }]),
-                egress: (p % 4 == 0).then(|| vec![EgressRule {
-                    to: Some(vec![peer(None, Some(selector("team", format!("t{}", ns % 10))))]),
-                    ports: Some(vec![Port { port: Some(IntOrString::String("http".into())), ..Port::default() }]),
-                }]),
+                egress: (p % 4 == 0).then(|| {
+                    vec![EgressRule {
+                        to: Some(vec![peer(None, Some(selector("team", format!("t{}", ns % 10))))]),
+                        ports: Some(vec![Port { port: Some(IntOrString::String("http".into())), ..Port::default() }]),
+                    }]
+                }),
                 policy_types: None,
                 security_policy_ref: Some(SecurityPolicyRef { name: format!("profile-{}", p % 5) }),
                 inspection: None,

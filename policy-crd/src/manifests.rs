@@ -124,13 +124,14 @@ pub fn pod_input(pod: &core::Pod) -> Result<Pod, String> {
     let mut ports = Vec::new();
     for container in spec.map(|s| s.containers.as_slice()).unwrap_or_default() {
         for port in container.ports.iter().flatten() {
-            let number = u16::try_from(port.container_port)
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| format!("container {}: port {} is not in 1-65535", container.name, port.container_port))?;
+            let number = u16::try_from(port.container_port).ok().filter(|p| *p != 0).ok_or_else(|| {
+                format!("container {}: port {} is not in 1-65535", container.name, port.container_port)
+            })?;
             let protocol = match port.protocol.as_deref() {
                 None => Protocol::Tcp,
-                Some(p) => Protocol::parse(p).ok_or_else(|| format!("container {}: unknown protocol {p:?}", container.name))?,
+                Some(p) => {
+                    Protocol::parse(p).ok_or_else(|| format!("container {}: unknown protocol {p:?}", container.name))?
+                }
             };
             ports.push(ContainerPort { name: port.name.clone(), port: number, protocol });
         }

@@ -73,14 +73,13 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
     };
     let text = std::fs::read_to_string(query).with_context(|| format!("cannot read {}", query.display()))?;
     let options = serde_saphyr::options! { strict_booleans: true };
-    let probes: Vec<ProbeSpec> = serde_saphyr::from_str_with_options(&text, options).with_context(|| format!("{}: not a list of probes", query.display()))?;
+    let probes: Vec<ProbeSpec> = serde_saphyr::from_str_with_options(&text, options)
+        .with_context(|| format!("{}: not a list of probes", query.display()))?;
     let answers: Vec<ProbeAnswer> = probes.into_iter().map(|p| answer(&engine, p)).collect();
     println!("{}", serde_json::to_string_pretty(&answers)?);
     let failed = answers.iter().filter(|a| a.error.is_some()).count();
-    let mismatched = answers
-        .iter()
-        .filter(|a| matches!((&a.decision, a.expect), (Some(d), Some(e)) if d.verdict != e))
-        .count();
+    let mismatched =
+        answers.iter().filter(|a| matches!((&a.decision, a.expect), (Some(d), Some(e)) if d.verdict != e)).count();
     if failed > 0 {
         eprintln!("redirector: {failed} probe(s) could not be answered");
         return Ok(ExitCode::FAILURE);
@@ -98,7 +97,15 @@ fn answer(engine: &Engine, spec: ProbeSpec) -> ProbeAnswer {
         Ok(d) => (Some(d), None),
         Err(e) => (None, Some(e)),
     };
-    ProbeAnswer { from: spec.from, to: spec.to, protocol: spec.protocol, port: spec.port, decision, expect: spec.expect, error }
+    ProbeAnswer {
+        from: spec.from,
+        to: spec.to,
+        protocol: spec.protocol,
+        port: spec.port,
+        decision,
+        expect: spec.expect,
+        error,
+    }
 }
 
 fn probe(spec: &ProbeSpec) -> Result<Probe, String> {
