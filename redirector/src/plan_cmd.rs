@@ -22,7 +22,6 @@ pub struct PlanArgs {
 
 /// One probe as written in the query file.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ProbeSpec {
     from: String,
     to: String,
@@ -30,7 +29,7 @@ struct ProbeSpec {
     protocol: String,
     port: u16,
     /// Optional expected verdict: the tool then reports a mismatch and exits 3.
-    #[serde(default)]
+    #[serde(default, alias = "expected")]
     expect: Option<Verdict>,
 }
 
