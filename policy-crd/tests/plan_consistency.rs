@@ -26,7 +26,11 @@ fn side(plan: &Plan, grants: Option<&Vec<Grant>>, peer: IpAddr, protocol: Protoc
     let matched: Vec<&Grant> = grants
         .iter()
         .filter(|g| g.peers.as_ref().is_none_or(|id| in_set(&plan.address_sets[id], peer)))
-        .filter(|g| g.ports.as_ref().is_none_or(|rs| rs.iter().any(|r| r.protocol == protocol && (r.first..=r.last).contains(&port))))
+        .filter(|g| {
+            g.ports
+                .as_ref()
+                .is_none_or(|rs| rs.iter().any(|r| r.protocol == protocol && (r.first..=r.last).contains(&port)))
+        })
         .collect();
     (!matched.is_empty(), matched.iter().any(|g| g.inspect.is_some()))
 }

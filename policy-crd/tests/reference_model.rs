@@ -93,7 +93,15 @@ fn port_matches(p: &Port, protocol: Protocol, number: u16, dst: &Pod) -> bool {
 }
 
 /// Within a rule peers AND ports; empty or absent lists mean everything.
-fn rule_matches(c: &Cluster, ns: &str, peers: Option<&Vec<Peer>>, ports: Option<&Vec<Port>>, peer: &Pod, dst: &Pod, probe: (Protocol, u16)) -> bool {
+fn rule_matches(
+    c: &Cluster,
+    ns: &str,
+    peers: Option<&Vec<Peer>>,
+    ports: Option<&Vec<Port>>,
+    peer: &Pod,
+    dst: &Pod,
+    probe: (Protocol, u16),
+) -> bool {
     let peers_ok = peers.is_none_or(|ps| ps.is_empty() || ps.iter().any(|p| peer_matches(c, ns, p, peer)));
     let ports_ok = ports.is_none_or(|ps| ps.is_empty() || ps.iter().any(|p| port_matches(p, probe.0, probe.1, dst)));
     peers_ok && ports_ok
@@ -118,7 +126,10 @@ fn reference(c: &Cluster, src: &Pod, dst: &Pod, probe: (Protocol, u16)) -> (Verd
         for (key, spec) in &c.policies {
             let types = policy_types(spec);
             let isolates = if side == 0 { types.0 } else { types.1 };
-            if key.namespace != subject.namespace || !isolates || selector_matches(&spec.pod_selector, &subject.labels) != Some(true) {
+            if key.namespace != subject.namespace
+                || !isolates
+                || selector_matches(&spec.pod_selector, &subject.labels) != Some(true)
+            {
                 continue;
             }
             isolated = true;
@@ -128,9 +139,15 @@ fn reference(c: &Cluster, src: &Pod, dst: &Pod, probe: (Protocol, u16)) -> (Verd
             }
             let ns = key.namespace.as_str();
             let hit = if side == 0 {
-                spec.ingress.iter().flatten().any(|r| rule_matches(c, ns, r.from.as_ref(), r.ports.as_ref(), peer, dst, probe))
+                spec.ingress
+                    .iter()
+                    .flatten()
+                    .any(|r| rule_matches(c, ns, r.from.as_ref(), r.ports.as_ref(), peer, dst, probe))
             } else {
-                spec.egress.iter().flatten().any(|r| rule_matches(c, ns, r.to.as_ref(), r.ports.as_ref(), peer, dst, probe))
+                spec.egress
+                    .iter()
+                    .flatten()
+                    .any(|r| rule_matches(c, ns, r.to.as_ref(), r.ports.as_ref(), peer, dst, probe))
             };
             if hit {
                 any = true;
@@ -157,7 +174,13 @@ fn compare(c: &Cluster, engine: &Engine, what: &str) -> Result<(), TestCaseError
                     let (verdict, sps) = reference(c, src, dst, (protocol, port));
                     prop_assert_eq!(got.verdict, verdict, "{}: {:?}", what, probe);
                     if verdict == Verdict::Inspect {
-                        prop_assert_eq!(got.security_policies, sps.into_iter().collect::<Vec<_>>(), "{}: {:?}", what, probe);
+                        prop_assert_eq!(
+                            got.security_policies,
+                            sps.into_iter().collect::<Vec<_>>(),
+                            "{}: {:?}",
+                            what,
+                            probe
+                        );
                     }
                 }
             }

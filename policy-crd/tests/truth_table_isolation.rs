@@ -40,7 +40,13 @@ fn allow_all_ingress_vs_empty_vs_absent() {
     case(&[("x/absent", "{podSelector: {}, policyTypes: [Ingress]}")], &["* -> x/* = deny"]);
     // Allow-all wins over a default deny on the same pods (policies are additive).
     case(&[("x/deny", "{podSelector: {}}"), ("x/all", "{podSelector: {}, ingress: [{}]}")], &[]);
-    case(&[("x/deny", "{podSelector: {}, policyTypes: [Ingress, Egress]}"), ("x/all", "{podSelector: {}, ingress: [{}], egress: [{}]}")], &[]);
+    case(
+        &[
+            ("x/deny", "{podSelector: {}, policyTypes: [Ingress, Egress]}"),
+            ("x/all", "{podSelector: {}, ingress: [{}], egress: [{}]}"),
+        ],
+        &[],
+    );
 }
 
 #[test]
@@ -78,16 +84,25 @@ fn ingress_listed_without_rules_denies_even_when_egress_allows() {
 #[test]
 fn pod_selector_limits_the_isolated_pods() {
     case(&[("x/p", "{podSelector: {matchLabels: {pod: a}}}")], &["* -> x/a = deny"]);
-    case(&[("y/p", "{podSelector: {matchExpressions: [{key: pod, operator: In, values: [b, c]}]}}")], &["* -> y/b,y/c = deny"]);
+    case(
+        &[("y/p", "{podSelector: {matchExpressions: [{key: pod, operator: In, values: [b, c]}]}}")],
+        &["* -> y/b,y/c = deny"],
+    );
     // A policy selects only pods of its own namespace.
-    case(&[("z/p", "{podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {}}]}]}")], &["x/*,y/* -> z/a = deny"]);
+    case(
+        &[("z/p", "{podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {}}]}]}")],
+        &["x/*,y/* -> z/a = deny"],
+    );
 }
 
 #[test]
 fn client_side_egress_deny_even_if_the_server_allows() {
     let policies = [
         ("x/deny-egress", "{podSelector: {matchLabels: {pod: a}}, policyTypes: [Egress]}"),
-        ("y/allow-from-x", "{podSelector: {matchLabels: {pod: b}}, ingress: [{from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]}"),
+        (
+            "y/allow-from-x",
+            "{podSelector: {matchLabels: {pod: b}}, ingress: [{from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]}",
+        ),
     ];
     case(&policies, &["*/* -> y/b = deny", "x/* -> y/b = allow", "x/a -> * = deny"]);
 }
@@ -95,8 +110,14 @@ fn client_side_egress_deny_even_if_the_server_allows() {
 #[test]
 fn both_sides_must_allow() {
     let policies = [
-        ("x/egress", "{podSelector: {}, policyTypes: [Egress], egress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}]}]}"),
-        ("y/ingress", "{podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {pod: a}}, namespaceSelector: {}}]}]}"),
+        (
+            "x/egress",
+            "{podSelector: {}, policyTypes: [Egress], egress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}]}]}",
+        ),
+        (
+            "y/ingress",
+            "{podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {pod: a}}, namespaceSelector: {}}]}]}",
+        ),
     ];
     case(&policies, &["x/* -> * = deny", "* -> y/* = deny", "*/a -> y/* = allow", "x/b,x/c -> y/* = deny"]);
 }
@@ -104,8 +125,14 @@ fn both_sides_must_allow() {
 #[test]
 fn stacked_policies_are_additive() {
     let policies = [
-        ("x/from-b", "{podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}]}]}"),
-        ("x/from-c", "{podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {matchLabels: {pod: c}}}], ports: [{port: 80}]}]}"),
+        (
+            "x/from-b",
+            "{podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}]}]}",
+        ),
+        (
+            "x/from-c",
+            "{podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {matchLabels: {pod: c}}}], ports: [{port: 80}]}]}",
+        ),
     ];
     case(&policies, &["* -> x/a = deny", "x/b -> x/a = allow", "x/c -> x/a : tcp/80 = allow"]);
     // Order does not matter.

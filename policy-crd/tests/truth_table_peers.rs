@@ -79,10 +79,12 @@ fn match_expression_operators() {
     check_to_xa(&expr("team", "Exists", ""), "y/*,z/*");
     check_to_xa(&expr("team", "DoesNotExist", ""), "x/*");
     check_to_xa(&expr("nothere", "NotIn", ", values: [v]"), "*");
-    let pods = "{podSelector: {matchExpressions: [{key: pod, operator: NotIn, values: [a]}, {key: pod, operator: Exists}]}}";
+    let pods =
+        "{podSelector: {matchExpressions: [{key: pod, operator: NotIn, values: [a]}, {key: pod, operator: Exists}]}}";
     check_to_xa(pods, "x/b,x/c");
     // Expressions and matchLabels are ANDed.
-    let both = "{namespaceSelector: {matchLabels: {ns: z}, matchExpressions: [{key: team, operator: In, values: [red]}]}}";
+    let both =
+        "{namespaceSelector: {matchLabels: {ns: z}, matchExpressions: [{key: team, operator: In, values: [red]}]}}";
     check_to_xa(both, "");
 }
 

@@ -64,7 +64,10 @@ fn end_port_ranges() {
     ingress_only_on("{port: 81, endPort: 81}", "tcp/81");
     ingress_only_on("{protocol: UDP, port: 1, endPort: 65535}", "udp/*");
     ingress_only_on("{port: 82, endPort: 1000}", "");
-    egress_only_on("{port: 81, endPort: 90}, {protocol: SCTP, port: 70, endPort: 80}", &["x/a -> * : tcp/81,sctp/80 = allow"]);
+    egress_only_on(
+        "{port: 81, endPort: 90}, {protocol: SCTP, port: 70, endPort: 80}",
+        &["x/a -> * : tcp/81,sctp/80 = allow"],
+    );
 }
 
 #[test]
@@ -104,5 +107,14 @@ fn named_ports_on_both_sides() {
         ("y/ingress", "{podSelector: {}, ingress: [{ports: [{protocol: UDP, port: serve-81-udp}]}]}".to_owned()),
     ];
     let policies: Vec<(&str, &str)> = policies.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    case(&policies, &["* -> y/* : * = deny", "* -> y/* : udp/81 = allow", "x/a -> * = deny", "x/a -> x/*,z/* : tcp/80,udp/81 = allow", "x/a -> y/* : udp/81 = allow"]);
+    case(
+        &policies,
+        &[
+            "* -> y/* : * = deny",
+            "* -> y/* : udp/81 = allow",
+            "x/a -> * = deny",
+            "x/a -> x/*,z/* : tcp/80,udp/81 = allow",
+            "x/a -> y/* : udp/81 = allow",
+        ],
+    );
 }

@@ -143,7 +143,11 @@ fn port() -> impl Strategy<Value = Port> {
         1 => Just(Some(IntOrString::String("Bad_Name".into()))),
     ];
     let end = prop_oneof![6 => Just(None), 2 => select(&[79, 81, 8080][..]).prop_map(Some)];
-    (protocol, number, end).prop_map(|(protocol, port, end_port)| Port { protocol: protocol.map(Into::into), port, end_port })
+    (protocol, number, end).prop_map(|(protocol, port, end_port)| Port {
+        protocol: protocol.map(Into::into),
+        port,
+        end_port,
+    })
 }
 
 fn list<T: std::fmt::Debug + Clone>(item: impl Strategy<Value = T>) -> impl Strategy<Value = Option<Vec<T>>> {
@@ -178,21 +182,27 @@ pub fn policy_spec() -> impl Strategy<Value = L7NetworkPolicySpec> {
 fn container_port() -> impl Strategy<Value = ContainerPort> {
     let name = prop_oneof![Just(None), strs(&["http", "dns"]).prop_map(Some)];
     let protocol = select(&[Protocol::Tcp, Protocol::Udp][..]);
-    (name, select(&[53, 80, 81, 8080][..]), protocol).prop_map(|(name, port, protocol)| ContainerPort { name, port, protocol })
+    (name, select(&[53, 80, 81, 8080][..]), protocol).prop_map(|(name, port, protocol)| ContainerPort {
+        name,
+        port,
+        protocol,
+    })
 }
 
 /// Pod `p<i>` in a random namespace `n<k>`, with the unique IP `10.0.0.<8k+i+1>`. Without `placed`, the IP and
 /// node may be missing.
 pub fn pod(i: usize, namespaces: usize, placed: bool) -> impl Strategy<Value = Pod> {
     let has_ip = if placed { Just(true).boxed() } else { any::<u8>().prop_map(|b| b % 5 != 0).boxed() };
-    (0..namespaces, label_map(), vec(container_port(), 0..=3), has_ip, 0..2u8).prop_map(move |(ns, labels, ports, has_ip, node)| Pod {
-        namespace: NS_NAMES[ns].into(),
-        name: format!("p{i}"),
-        labels,
-        ip: has_ip.then(|| IpAddr::from([10, 0, 0, (8 * ns + i + 1) as u8])),
-        node: has_ip.then(|| format!("node{node}")),
-        ports,
-    })
+    (0..namespaces, label_map(), vec(container_port(), 0..=3), has_ip, 0..2u8).prop_map(
+        move |(ns, labels, ports, has_ip, node)| Pod {
+            namespace: NS_NAMES[ns].into(),
+            name: format!("p{i}"),
+            labels,
+            ip: has_ip.then(|| IpAddr::from([10, 0, 0, (8 * ns + i + 1) as u8])),
+            node: has_ip.then(|| format!("node{node}")),
+            ports,
+        },
+    )
 }
 
 fn namespace(i: usize) -> impl Strategy<Value = Namespace> {
@@ -204,7 +214,8 @@ pub fn cluster(placed: bool) -> impl Strategy<Value = Cluster> {
         let namespaces: Vec<_> = (0..n).map(namespace).collect();
         let pods: Vec<_> = (0..p).map(|i| pod(i, n, placed)).collect();
         let policies = vec((0..n, policy_spec()), k..=k);
-        let sps = vec(any::<bool>(), 2).prop_map(|b| ["sp1", "sp2"].iter().zip(b).filter(|x| x.1).map(|x| x.0.to_string()).collect());
+        let sps = vec(any::<bool>(), 2)
+            .prop_map(|b| ["sp1", "sp2"].iter().zip(b).filter(|x| x.1).map(|x| x.0.to_string()).collect());
         (namespaces, pods, policies, sps).prop_map(|(namespaces, pods, policies, security_policies)| Cluster {
             namespaces,
             pods,
@@ -220,8 +231,10 @@ pub fn cluster(placed: bool) -> impl Strategy<Value = Cluster> {
 
 /// A random change to a cluster with 3 namespaces at most, pods `p0..p6`, policies `np0..np5`.
 pub fn op(placed: bool) -> impl Strategy<Value = Op> {
-    let pod_key = (0..2usize, 0..7usize).prop_map(|(ns, i)| PodKey { namespace: NS_NAMES[ns].into(), name: format!("p{i}") });
-    let policy_key = (0..2usize, 0..6usize).prop_map(|(ns, i)| PodKey { namespace: NS_NAMES[ns].into(), name: format!("np{i}") });
+    let pod_key =
+        (0..2usize, 0..7usize).prop_map(|(ns, i)| PodKey { namespace: NS_NAMES[ns].into(), name: format!("p{i}") });
+    let policy_key =
+        (0..2usize, 0..6usize).prop_map(|(ns, i)| PodKey { namespace: NS_NAMES[ns].into(), name: format!("np{i}") });
     prop_oneof![
         4 => (0..7usize).prop_flat_map(move |i| pod(i, 2, placed)).prop_map(Op::UpsertPod),
         2 => pod_key.prop_map(Op::RemovePod),
