@@ -8,9 +8,7 @@ use std::path::PathBuf;
 
 use k8s_openapi::api::core::v1 as core;
 use kube::CustomResourceExt;
-use policy_crd::api::{
-    EnforcementMode, FailureMode, InspectionMode, L7NetworkPolicy, SecurityPolicy,
-};
+use policy_crd::api::{EnforcementMode, FailureMode, InspectionMode, L7NetworkPolicy, SecurityPolicy};
 use policy_crd::flow::{PodKey, Probe, Protocol, Verdict};
 use policy_crd::manifests::Manifests;
 use serde::Deserialize;
@@ -33,8 +31,7 @@ fn manifest_files() -> Vec<(String, String)> {
         .filter(|p| p.file_name().is_some_and(|n| n != PROBES))
         .map(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&p)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
             (name, text)
         })
         .collect();
@@ -45,9 +42,7 @@ fn manifest_files() -> Vec<(String, String)> {
 fn load() -> Manifests {
     let mut manifests = Manifests::default();
     for (name, text) in manifest_files() {
-        manifests
-            .add_yaml(&name, &text)
-            .unwrap_or_else(|e| panic!("cannot load example: {e}"));
+        manifests.add_yaml(&name, &text).unwrap_or_else(|e| panic!("cannot load example: {e}"));
     }
     manifests
 }
@@ -56,25 +51,14 @@ fn load() -> Manifests {
 fn documents() -> Vec<(String, Value)> {
     let mut docs = Vec::new();
     for (name, text) in manifest_files() {
-        let parsed: Vec<Value> =
-            serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{name}: not YAML: {e}"));
-        docs.extend(
-            parsed
-                .into_iter()
-                .filter(|d| !d.is_null())
-                .map(|d| (name.clone(), d)),
-        );
+        let parsed: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{name}: not YAML: {e}"));
+        docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|d| (name.clone(), d)));
     }
     docs
 }
 
 fn identity(doc: &Value) -> String {
-    let field = |p: &str| {
-        doc.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned()
-    };
+    let field = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or("?").to_owned();
     match doc.pointer("/metadata/namespace").and_then(Value::as_str) {
         Some(ns) => format!("{} {ns}/{}", field("/kind"), field("/metadata/name")),
         None => format!("{} {}", field("/kind"), field("/metadata/name")),
@@ -84,21 +68,10 @@ fn identity(doc: &Value) -> String {
 #[test]
 fn the_manifest_files_are_there() {
     let names: BTreeSet<String> = manifest_files().into_iter().map(|(n, _)| n).collect();
-    for expected in [
-        "namespaces.yaml",
-        "pods.yaml",
-        "security-policies.yaml",
-        "l7-network-policies.yaml",
-    ] {
-        assert!(
-            names.contains(expected),
-            "deploy/examples/{expected} is missing (found {names:?})"
-        );
+    for expected in ["namespaces.yaml", "pods.yaml", "security-policies.yaml", "l7-network-policies.yaml"] {
+        assert!(names.contains(expected), "deploy/examples/{expected} is missing (found {names:?})");
     }
-    assert!(
-        examples_dir().join(PROBES).is_file(),
-        "deploy/examples/{PROBES} is missing"
-    );
+    assert!(examples_dir().join(PROBES).is_file(), "deploy/examples/{PROBES} is missing");
 }
 
 #[test]
@@ -107,14 +80,8 @@ fn every_document_is_a_kubernetes_object() {
     assert!(!docs.is_empty());
     for (file, doc) in &docs {
         for field in ["/apiVersion", "/kind", "/metadata/name"] {
-            let value = doc
-                .pointer(field)
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            assert!(
-                !value.is_empty(),
-                "{file}: a document has no {field}: {doc}"
-            );
+            let value = doc.pointer(field).and_then(Value::as_str).unwrap_or_default();
+            assert!(!value.is_empty(), "{file}: a document has no {field}: {doc}");
         }
         let namespaced = matches!(doc["kind"].as_str(), Some("Pod" | "L7NetworkPolicy"));
         assert_eq!(
@@ -129,39 +96,16 @@ fn every_document_is_a_kubernetes_object() {
 #[test]
 fn examples_load_without_errors() {
     let manifests = load();
-    assert!(
-        manifests.skipped.is_empty(),
-        "objects of kinds the engine does not read: {:?}",
-        manifests.skipped
-    );
+    assert!(manifests.skipped.is_empty(), "objects of kinds the engine does not read: {:?}", manifests.skipped);
     assert!(manifests.namespaces.len() >= 2, "too few namespaces");
-    assert!(
-        !manifests.pods.is_empty()
-            && !manifests.policies.is_empty()
-            && !manifests.security_policies.is_empty()
-    );
-    let namespaces: BTreeSet<&str> = manifests
-        .namespaces
-        .iter()
-        .map(|n| n.name.as_str())
-        .collect();
+    assert!(!manifests.pods.is_empty() && !manifests.policies.is_empty() && !manifests.security_policies.is_empty());
+    let namespaces: BTreeSet<&str> = manifests.namespaces.iter().map(|n| n.name.as_str()).collect();
     for pod in &manifests.pods {
-        assert!(
-            namespaces.contains(pod.namespace.as_str()),
-            "pod {} is in an undeclared namespace",
-            pod.key()
-        );
-        assert!(
-            pod.ip.is_some() && pod.node.is_some(),
-            "pod {} needs status.podIP and spec.nodeName",
-            pod.key()
-        );
+        assert!(namespaces.contains(pod.namespace.as_str()), "pod {} is in an undeclared namespace", pod.key());
+        assert!(pod.ip.is_some() && pod.node.is_some(), "pod {} needs status.podIP and spec.nodeName", pod.key());
     }
     for key in manifests.policies.keys() {
-        assert!(
-            namespaces.contains(key.namespace.as_str()),
-            "L7NetworkPolicy {key} is in an undeclared namespace"
-        );
+        assert!(namespaces.contains(key.namespace.as_str()), "L7NetworkPolicy {key} is in an undeclared namespace");
     }
     let plan = manifests.engine().plan();
     assert!(plan.errors.is_empty(), "policy errors: {:#?}", plan.errors);
@@ -182,17 +126,10 @@ fn every_security_policy_ref_resolves() {
         }
     }
     // And every SecurityPolicy is used by something.
-    let used: BTreeSet<&str> = manifests
-        .policies
-        .values()
-        .filter_map(|s| s.security_policy_ref.as_ref())
-        .map(|r| r.name.as_str())
-        .collect();
+    let used: BTreeSet<&str> =
+        manifests.policies.values().filter_map(|s| s.security_policy_ref.as_ref()).map(|r| r.name.as_str()).collect();
     for name in manifests.security_policies.keys() {
-        assert!(
-            used.contains(name.as_str()),
-            "SecurityPolicy {name} is not referenced by any example policy"
-        );
+        assert!(used.contains(name.as_str()), "SecurityPolicy {name} is not referenced by any example policy");
     }
 }
 
@@ -214,20 +151,16 @@ fn tcp() -> String {
 
 fn probes() -> Vec<ProbeSpec> {
     let path = examples_dir().join(PROBES);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{PROBES}: not a list of probes: {e}"))
 }
 
 fn probe(spec: &ProbeSpec) -> Probe {
-    let pod = |s: &str| {
-        PodKey::parse(s).unwrap_or_else(|| panic!("{PROBES}: {s:?} is not namespace/pod"))
-    };
+    let pod = |s: &str| PodKey::parse(s).unwrap_or_else(|| panic!("{PROBES}: {s:?} is not namespace/pod"));
     Probe {
         from: pod(&spec.from),
         to: pod(&spec.to),
-        protocol: Protocol::parse(&spec.protocol)
-            .unwrap_or_else(|| panic!("{PROBES}: protocol {:?}", spec.protocol)),
+        protocol: Protocol::parse(&spec.protocol).unwrap_or_else(|| panic!("{PROBES}: protocol {:?}", spec.protocol)),
         port: spec.port,
     }
 }
@@ -247,9 +180,7 @@ fn every_probe_gets_its_expected_verdict() {
     let probes = probes();
     let mut failures = Vec::new();
     for spec in &probes {
-        let decision = engine
-            .query(&probe(spec))
-            .unwrap_or_else(|e| panic!("{PROBES}: {spec:?}: {e}"));
+        let decision = engine.query(&probe(spec)).unwrap_or_else(|e| panic!("{PROBES}: {spec:?}: {e}"));
         if decision.verdict != verdict(&spec.expect) {
             failures.push(format!(
                 "{} -> {} {}/{}: expected {}, got {:?} (ingress {:?}, egress {:?})",
@@ -264,11 +195,7 @@ fn every_probe_gets_its_expected_verdict() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "probes with another verdict:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "probes with another verdict:\n{}", failures.join("\n"));
     // The probes exercise every verdict.
     let seen: BTreeSet<&str> = probes.iter().map(|p| p.expect.as_str()).collect();
     assert_eq!(seen, BTreeSet::from(["allow", "deny", "inspect"]));
@@ -279,30 +206,18 @@ fn every_probe_gets_its_expected_verdict() {
 fn inspected_flows_get_their_profile_and_placement() {
     let engine = load().engine();
     let query = |from: &str, to: &str, port| {
-        let probe = Probe {
-            from: PodKey::parse(from).unwrap(),
-            to: PodKey::parse(to).unwrap(),
-            protocol: Protocol::Tcp,
-            port,
-        };
+        let probe =
+            Probe { from: PodKey::parse(from).unwrap(), to: PodKey::parse(to).unwrap(), protocol: Protocol::Tcp, port };
         engine.query(&probe).unwrap()
     };
-    let auth = query(
-        "shop/frontend-6d8f7b9c4-x2kqp",
-        "shop/user-auth-7b8d9c5f6-t9vlc",
-        8001,
-    );
+    let auth = query("shop/frontend-6d8f7b9c4-x2kqp", "shop/user-auth-7b8d9c5f6-t9vlc", 8001);
     assert_eq!(auth.security_policies, ["web-strict"]);
     let inspection = auth.inspection.expect("frontend -> user-auth is inspected");
     assert_eq!(inspection.placement, InspectionMode::Sidecar);
     assert_eq!(inspection.mode, EnforcementMode::Block);
     assert_eq!(inspection.failure_mode, FailureMode::Closed);
 
-    let api = query(
-        "shop/frontend-6d8f7b9c4-m7wzt",
-        "shop/main-logic-5f9c6d7b8-q4hjn",
-        8080,
-    );
+    let api = query("shop/frontend-6d8f7b9c4-m7wzt", "shop/main-logic-5f9c6d7b8-q4hjn", 8080);
     assert_eq!(api.security_policies, ["web-detect"]);
     let inspection = api.inspection.expect("frontend -> main-logic is inspected");
     assert_eq!(inspection.placement, InspectionMode::Chain);
@@ -310,10 +225,7 @@ fn inspected_flows_get_their_profile_and_placement() {
     assert_eq!(inspection.failure_mode, FailureMode::Open);
 
     let cache = query("shop/main-logic-5f9c6d7b8-q4hjn", "data/middleware-0", 6379);
-    assert!(
-        cache.security_policies.is_empty() && cache.inspection.is_none(),
-        "redis is not inspected: {cache:?}"
-    );
+    assert!(cache.security_policies.is_empty() && cache.inspection.is_none(), "redis is not inspected: {cache:?}");
 }
 
 /// The examples show the NetworkPolicy features they are meant to show.
@@ -344,15 +256,11 @@ fn examples_cover_the_api() {
                 && s.pod_selector == Default::default()
                 && s.ingress.is_none()
                 && s.egress.is_none()
-                && s.policy_types.as_deref()
-                    == Some(&["Ingress".to_owned(), "Egress".to_owned()][..])
+                && s.policy_types.as_deref() == Some(&["Ingress".to_owned(), "Egress".to_owned()][..])
         })
     };
     for ns in ["shop", "data"] {
-        assert!(
-            defaults_deny(ns),
-            "namespace {ns} has no default-deny policy"
-        );
+        assert!(defaults_deny(ns), "namespace {ns} has no default-deny policy");
     }
 }
 
@@ -399,35 +307,21 @@ fn no_field_is_dropped_by_the_types() {
     let mut problems = Vec::new();
     for (file, doc) in documents() {
         let losses = match (doc["apiVersion"].as_str(), doc["kind"].as_str()) {
-            (Some("chainwall.dev/v1alpha1"), Some("L7NetworkPolicy")) => {
-                round_trip_losses::<L7NetworkPolicy>(&doc)
-            }
-            (Some("chainwall.dev/v1alpha1"), Some("SecurityPolicy")) => {
-                round_trip_losses::<SecurityPolicy>(&doc)
-            }
+            (Some("chainwall.dev/v1alpha1"), Some("L7NetworkPolicy")) => round_trip_losses::<L7NetworkPolicy>(&doc),
+            (Some("chainwall.dev/v1alpha1"), Some("SecurityPolicy")) => round_trip_losses::<SecurityPolicy>(&doc),
             (Some("v1"), Some("Namespace")) => round_trip_losses::<core::Namespace>(&doc),
             (Some("v1"), Some("Pod")) => round_trip_losses::<core::Pod>(&doc),
             (api, kind) => vec![format!("unexpected apiVersion/kind {api:?}/{kind:?}")],
         };
-        problems.extend(
-            losses
-                .into_iter()
-                .map(|l| format!("{file}: {}: {l}", identity(&doc))),
-        );
+        problems.extend(losses.into_iter().map(|l| format!("{file}: {}: {l}", identity(&doc))));
     }
-    assert!(
-        problems.is_empty(),
-        "fields the typed objects lose:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "fields the typed objects lose:\n{}", problems.join("\n"));
 }
 
 /// The `openAPIV3Schema` of a generated CRD, as JSON.
 fn schema_of(crd: impl serde::Serialize) -> Value {
     let crd = serde_json::to_value(crd).unwrap();
-    crd.pointer("/spec/versions/0/schema/openAPIV3Schema")
-        .cloned()
-        .expect("CRD has an openAPIV3Schema")
+    crd.pointer("/spec/versions/0/schema/openAPIV3Schema").cloned().expect("CRD has an openAPIV3Schema")
 }
 
 /// A light structural validation of `value` against an OpenAPI v3 schema as the apiserver reads
@@ -443,9 +337,7 @@ fn validate(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>)
     }
     if flag("x-kubernetes-int-or-string") {
         if !(value.is_i64() || value.is_u64() || value.is_string()) {
-            errors.push(format!(
-                "{path}: {value} is neither an integer nor a string"
-            ));
+            errors.push(format!("{path}: {value} is neither an integer nor a string"));
         }
         return;
     }
@@ -466,17 +358,10 @@ fn validate(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>)
                 match (properties.and_then(|p| p.get(key)), additional) {
                     (Some(s), _) | (None, Some(s)) => validate(v, s, &here, errors),
                     (None, None) if flag("x-kubernetes-preserve-unknown-fields") => {}
-                    (None, None) => {
-                        errors.push(format!("{here}: unknown field (not in the CRD schema)"))
-                    }
+                    (None, None) => errors.push(format!("{here}: unknown field (not in the CRD schema)")),
                 }
             }
-            for required in schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
                 let name = required.as_str().unwrap_or_default();
                 if !object.contains_key(name) {
                     errors.push(format!("{path}: required field {name} is missing"));
@@ -503,11 +388,7 @@ fn validate(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>)
                 errors.push(format!("{path}: expected a string, found {value}"));
             }
         }
-        Some("integer") => match value
-            .as_i64()
-            .map(|i| i as f64)
-            .or_else(|| value.as_u64().map(|u| u as f64))
-        {
+        Some("integer") => match value.as_i64().map(|i| i as f64).or_else(|| value.as_u64().map(|u| u as f64)) {
             Some(n) => {
                 if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
                     && n < min
@@ -522,12 +403,8 @@ fn validate(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>)
             }
             None => errors.push(format!("{path}: expected an integer, found {value}")),
         },
-        Some("number") if !value.is_number() => {
-            errors.push(format!("{path}: expected a number, found {value}"))
-        }
-        Some("boolean") if !value.is_boolean() => {
-            errors.push(format!("{path}: expected a boolean, found {value}"))
-        }
+        Some("number") if !value.is_number() => errors.push(format!("{path}: expected a number, found {value}")),
+        Some("boolean") if !value.is_boolean() => errors.push(format!("{path}: expected a boolean, found {value}")),
         _ => {}
     }
 }
@@ -559,21 +436,10 @@ fn examples_validate_against_the_crd_schemas() {
             _ => continue,
         };
         checked += 1;
-        problems.extend(
-            schema_errors(&doc, schema)
-                .into_iter()
-                .map(|e| format!("{file}: {}: {e}", identity(&doc))),
-        );
+        problems.extend(schema_errors(&doc, schema).into_iter().map(|e| format!("{file}: {}: {e}", identity(&doc))));
     }
-    assert!(
-        checked > 0,
-        "no L7NetworkPolicy or SecurityPolicy in the examples"
-    );
-    assert!(
-        problems.is_empty(),
-        "examples the CRD schemas reject:\n{}",
-        problems.join("\n")
-    );
+    assert!(checked > 0, "no L7NetworkPolicy or SecurityPolicy in the examples");
+    assert!(problems.is_empty(), "examples the CRD schemas reject:\n{}", problems.join("\n"));
 }
 
 /// The two checks above do catch what they are for.
@@ -591,14 +457,8 @@ fn the_checks_catch_misspelled_fields() {
         }
     });
     let losses = round_trip_losses::<L7NetworkPolicy>(&doc);
-    for expected in [
-        ".spec.podSelector.matchLabel: dropped",
-        ".spec.ingress[0].ports[0].endport: dropped",
-    ] {
-        assert!(
-            losses.iter().any(|l| l.starts_with(expected)),
-            "missing {expected:?} in {losses:#?}"
-        );
+    for expected in [".spec.podSelector.matchLabel: dropped", ".spec.ingress[0].ports[0].endport: dropped"] {
+        assert!(losses.iter().any(|l| l.starts_with(expected)), "missing {expected:?} in {losses:#?}");
     }
     doc["spec"]["inspection"]["mode"] = "Sidecars".into();
     let errors = schema_errors(&doc, &schema_of(L7NetworkPolicy::crd()));
@@ -607,10 +467,7 @@ fn the_checks_catch_misspelled_fields() {
         ".spec.ingress[0].ports[0].endport: unknown field",
         ".spec.inspection.mode: \"Sidecars\" is not one of",
     ] {
-        assert!(
-            errors.iter().any(|e| e.starts_with(expected)),
-            "missing {expected:?} in {errors:#?}"
-        );
+        assert!(errors.iter().any(|e| e.starts_with(expected)), "missing {expected:?} in {errors:#?}");
     }
     let doc: Value = serde_json::json!({
         "apiVersion": "chainwall.dev/v1alpha1",
@@ -624,9 +481,6 @@ fn the_checks_catch_misspelled_fields() {
         ".spec.crs.inboundAnomalyTreshold: unknown field",
         ".spec.responseInspection: expected a boolean",
     ] {
-        assert!(
-            errors.iter().any(|e| e.starts_with(expected)),
-            "missing {expected:?} in {errors:#?}"
-        );
+        assert!(errors.iter().any(|e| e.starts_with(expected)), "missing {expected:?} in {errors:#?}");
     }
 }

@@ -35,15 +35,18 @@ pub struct L7NetworkPolicySpec {
     pub pod_selector: LabelSelector,
     /// `Ingress`, `Egress` or both. Default: `Ingress`, plus `Egress` when `egress` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2), inner(length(max = 7)))]
     #[schemars(extend("x-kubernetes-validations" = [
         {"rule": "self.all(t, t in ['Ingress', 'Egress'])", "message": "policyTypes entries must be Ingress or Egress"}
     ]))]
     pub policy_types: Option<Vec<PolicyType>>,
     /// Allowed inbound traffic. `[]` (or absent, with Ingress) denies all; `[{}]` allows all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub ingress: Option<Vec<IngressRule>>,
     /// Allowed outbound traffic, with the same conventions as `ingress`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub egress: Option<Vec<EgressRule>>,
     /// The cluster-scoped `SecurityPolicy` (DPI/WAF profile) applied to allowed flows.
     /// Absent: the policy acts as a plain NetworkPolicy and inspects nothing.
@@ -71,9 +74,7 @@ pub struct Inspection {
 }
 
 /// Where the inspector sits in the path.
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 pub enum InspectionMode {
     /// A proxy container in the destination pod; redirect happens in the pod's netns.
     Sidecar,

@@ -15,9 +15,11 @@ pub type PolicyType = String;
 pub struct IngressRule {
     /// Sources. Empty or absent: every source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub from: Option<Vec<Peer>>,
     /// Destination ports. Empty or absent: every port and protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub ports: Option<Vec<Port>>,
 }
 
@@ -27,9 +29,11 @@ pub struct IngressRule {
 pub struct EgressRule {
     /// Destinations. Empty or absent: every destination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub to: Option<Vec<Peer>>,
     /// Destination ports. Empty or absent: every port and protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub ports: Option<Vec<Port>>,
 }
 
@@ -62,9 +66,11 @@ pub struct Peer {
 ]))]
 pub struct IpBlock {
     /// For example `10.0.0.0/16` or `2001:db8::/64`.
+    #[schemars(length(max = 43))]
     pub cidr: String,
     /// Sub-ranges of `cidr` to leave out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32), inner(length(max = 43)))]
     pub except: Option<Vec<String>>,
 }
 
@@ -82,6 +88,7 @@ pub struct IpBlock {
 pub struct Port {
     /// `TCP` (the default), `UDP` or `SCTP`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 4))]
     pub protocol: Option<String>,
     /// A port number, or the name of a container port on the destination pod.
     /// Absent: every port of the protocol.

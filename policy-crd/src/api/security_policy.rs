@@ -38,6 +38,7 @@ pub struct SecurityPolicySpec {
     pub custom_rules: Vec<String>,
     /// Rules or targets switched off, optionally only for some paths or methods.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
     pub exclusions: Vec<Exclusion>,
     /// When set, only requests matching one of these entries pass; everything else is denied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,9 +52,7 @@ pub struct SecurityPolicySpec {
 }
 
 /// Block or only detect.
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 pub enum EnforcementMode {
     /// Log and count, but forward.
     Detect,
@@ -63,9 +62,7 @@ pub enum EnforcementMode {
 }
 
 /// Fail closed or open when the inspector is gone.
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 pub enum FailureMode {
     /// Covered flows pass directly, uninspected, and a bypass counter records it.
     Open,
@@ -121,7 +118,8 @@ impl Default for CrsSettings {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [
-    {"rule": "size(self.ruleIds) + size(self.tags) > 0", "message": "an exclusion names ruleIds or tags"}
+    {"rule": "(has(self.ruleIds) && size(self.ruleIds) > 0) || (has(self.tags) && size(self.tags) > 0)",
+     "message": "an exclusion names ruleIds or tags"}
 ]))]
 pub struct Exclusion {
     /// Rule ids, as in `SecRuleRemoveById`.
@@ -208,9 +206,7 @@ impl Default for Limits {
 }
 
 /// ModSecurity's `SecRequestBodyLimitAction`.
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 pub enum OverLimitAction {
     /// Refuse the request with 413.
     #[default]
