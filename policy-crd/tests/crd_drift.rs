@@ -80,9 +80,9 @@ fn no_stale_crd_files() {
     }
 }
 
-/// Which CRDs carry a status subresource. SecurityPolicy has no status type (yet), so none.
+/// Which CRDs carry a status subresource: both.
 const STATUS_SUBRESOURCE: &[(&str, bool)] =
-    &[("l7networkpolicies.chainwall.dev.yaml", true), ("securitypolicies.chainwall.dev.yaml", false)];
+    &[("l7networkpolicies.chainwall.dev.yaml", true), ("securitypolicies.chainwall.dev.yaml", true)];
 
 #[test]
 fn crds_parse_back_with_names_columns_and_subresources() {

@@ -6,13 +6,12 @@ mod security_policy;
 mod selector;
 
 pub use l7_network_policy::{
-    Inspection, InspectionMode, L7NetworkPolicy, L7NetworkPolicySpec, L7NetworkPolicyStatus,
-    SecurityPolicyRef,
+    Inspection, InspectionMode, L7NetworkPolicy, L7NetworkPolicySpec, L7NetworkPolicyStatus, SecurityPolicyRef,
 };
 pub use netpol::{EgressRule, IngressRule, IpBlock, Peer, PolicyType, Port};
 pub use security_policy::{
-    AllowRule, CrsSettings, EnforcementMode, Exclusion, FailureMode, HeaderMatch, Limits,
-    OverLimitAction, SecurityPolicy, SecurityPolicySpec,
+    AllowRule, CrsSettings, EnforcementMode, Exclusion, FailureMode, HeaderMatch, Limits, OverLimitAction,
+    SecurityPolicy, SecurityPolicySpec, SecurityPolicyStatus,
 };
 pub use selector::{LabelSelector, LabelSelectorRequirement};
 

@@ -1,5 +1,6 @@
 //! `SecurityPolicy`: the admin-owned DPI/WAF profile that L7NetworkPolicies name.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,9 +18,11 @@ use serde::{Deserialize, Serialize};
     category = "chainwall",
     derive = "PartialEq",
     derive = "Default",
+    status = "SecurityPolicyStatus",
     printcolumn = r#"{"name":"Mode","type":"string","jsonPath":".spec.mode"}"#,
     printcolumn = r#"{"name":"FailureMode","type":"string","jsonPath":".spec.failureMode"}"#,
     printcolumn = r#"{"name":"Paranoia","type":"integer","jsonPath":".spec.crs.paranoiaLevel"}"#,
+    printcolumn = r#"{"name":"Policies","type":"integer","jsonPath":".status.referencedBy"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -49,6 +52,22 @@ pub struct SecurityPolicySpec {
     /// Whether response headers and bodies are inspected (CRS phases 3 and 4).
     #[serde(default)]
     pub response_inspection: bool,
+}
+
+/// What the controller and the inspectors observed.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityPolicyStatus {
+    /// `Ready` (the rules compiled in the inspectors) and `Degraded`, with reasons such as a
+    /// custom rule that does not compile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// L7NetworkPolicies naming this SecurityPolicy.
+    #[serde(default)]
+    pub referenced_by: i32,
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
 }
 
 /// Block or only detect.

@@ -96,9 +96,7 @@ impl Engine {
                 }
                 let admitted = match &rule.peers {
                     None => true,
-                    Some(peers) => {
-                        by_group || peers.iter().any(|p| matches!(p, PeerMatch::Block(b) if b.contains(ip)))
-                    }
+                    Some(peers) => by_group || peers.iter().any(|p| matches!(p, PeerMatch::Block(b) if b.contains(ip))),
                 };
                 let names = rule.ports.iter().flatten().filter_map(|p| match &p.ports {
                     PortSpec::Named(name) => Some((name, p.protocol)),

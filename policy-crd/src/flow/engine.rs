@@ -207,11 +207,8 @@ impl Engine {
         }
         for (rule, body) in rules(&policy) {
             let Some(peers) = &body.peers else { continue };
-            let admitted: BTreeSet<GroupId> = all_groups
-                .iter()
-                .copied()
-                .filter(|&g| peers.iter().any(|p| self.peer_admits_group(p, g)))
-                .collect();
+            let admitted: BTreeSet<GroupId> =
+                all_groups.iter().copied().filter(|&g| peers.iter().any(|p| self.peer_admits_group(p, g))).collect();
             self.rule_groups.insert(rule, admitted);
         }
         self.by_namespace.entry(key.namespace.clone()).or_default().insert(key.clone());
@@ -251,8 +248,11 @@ impl Engine {
 
 /// Every rule of a policy with its reference.
 pub(super) fn rules(policy: &CompiledPolicy) -> impl Iterator<Item = (RuleRef, &Rule)> {
-    side_rules(policy, Direction::Ingress, policy.ingress.as_deref())
-        .chain(side_rules(policy, Direction::Egress, policy.egress.as_deref()))
+    side_rules(policy, Direction::Ingress, policy.ingress.as_deref()).chain(side_rules(
+        policy,
+        Direction::Egress,
+        policy.egress.as_deref(),
+    ))
 }
 
 fn side_rules<'a>(
@@ -260,9 +260,10 @@ fn side_rules<'a>(
     direction: Direction,
     list: Option<&'a [Rule]>,
 ) -> impl Iterator<Item = (RuleRef, &'a Rule)> {
-    list.into_iter().flatten().enumerate().map(move |(index, rule)| {
-        (RuleRef { policy: policy.key.clone(), direction, index }, rule)
-    })
+    list.into_iter()
+        .flatten()
+        .enumerate()
+        .map(move |(index, rule)| (RuleRef { policy: policy.key.clone(), direction, index }, rule))
 }
 
 fn with_name_label(name: &str, mut labels: Labels) -> Labels {

@@ -57,9 +57,9 @@ impl PeerMatch {
                     None => Selector::everything(),
                 };
                 let namespaces = match &peer.namespace_selector {
-                    Some(s) => NamespaceScope::Matching(
-                        Selector::compile(s).map_err(|e| format!("namespaceSelector: {e}"))?,
-                    ),
+                    Some(s) => {
+                        NamespaceScope::Matching(Selector::compile(s).map_err(|e| format!("namespaceSelector: {e}"))?)
+                    }
                     None => NamespaceScope::Own(namespace.to_owned()),
                 };
                 Ok(Self::Pods { namespaces, pods })

@@ -11,8 +11,8 @@ use crate::api::InspectionMode;
 use super::engine::{Direction, Engine, RuleRef, rules};
 use super::model::{Pod, Protocol};
 use super::peers::PeerMatch;
-use super::ports::{PortSpec, resolve};
 use super::policy::{CompiledPolicy, Rule};
+use super::ports::{PortSpec, resolve};
 
 /// The whole plan, sorted so that equal inputs give byte-equal output.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

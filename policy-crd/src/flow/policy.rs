@@ -42,24 +42,33 @@ impl CompiledPolicy {
     /// other keeps isolating its pods but allows nothing (fail closed) until the name exists.
     pub fn compile(key: PolicyKey, spec: &L7NetworkPolicySpec, security_policies: &BTreeSet<String>) -> Self {
         let mut errors = Vec::new();
-        let selector = Selector::compile(&spec.pod_selector)
-            .map_err(|e| errors.push(format!("spec.podSelector: {e}")))
-            .ok();
+        let selector =
+            Selector::compile(&spec.pod_selector).map_err(|e| errors.push(format!("spec.podSelector: {e}"))).ok();
         let (isolate_ingress, isolate_egress) = policy_types(spec, &mut errors);
         let ns = key.namespace.clone();
         let mut ingress = isolate_ingress.then(|| {
             let rules = spec.ingress.iter().flatten().enumerate();
-            rules.map(|(i, r)| rule(&format!("spec.ingress[{i}]"), "from", r.from.as_deref(), r.ports.as_deref(), &ns, &mut errors)).collect()
+            rules
+                .map(|(i, r)| {
+                    rule(&format!("spec.ingress[{i}]"), "from", r.from.as_deref(), r.ports.as_deref(), &ns, &mut errors)
+                })
+                .collect()
         });
         let mut egress = isolate_egress.then(|| {
             let rules = spec.egress.iter().flatten().enumerate();
-            rules.map(|(i, r)| rule(&format!("spec.egress[{i}]"), "to", r.to.as_deref(), r.ports.as_deref(), &ns, &mut errors)).collect()
+            rules
+                .map(|(i, r)| {
+                    rule(&format!("spec.egress[{i}]"), "to", r.to.as_deref(), r.ports.as_deref(), &ns, &mut errors)
+                })
+                .collect()
         });
         let security_policy = spec.security_policy_ref.as_ref().map(|r| r.name.clone());
         if let Some(name) = &security_policy
             && !security_policies.contains(name)
         {
-            errors.push(format!("spec.securityPolicyRef: SecurityPolicy {name:?} not found; the policy allows nothing until it exists"));
+            errors.push(format!(
+                "spec.securityPolicyRef: SecurityPolicy {name:?} not found; the policy allows nothing until it exists"
+            ));
             ingress = ingress.map(|_| Vec::new());
             egress = egress.map(|_| Vec::new());
         }
@@ -85,7 +94,14 @@ fn policy_types(spec: &L7NetworkPolicySpec, errors: &mut Vec<String>) -> (bool, 
     (ingress, egress)
 }
 
-fn rule(path: &str, peers_field: &str, peers: Option<&[Peer]>, ports: Option<&[Port]>, ns: &str, errors: &mut Vec<String>) -> Rule {
+fn rule(
+    path: &str,
+    peers_field: &str,
+    peers: Option<&[Peer]>,
+    ports: Option<&[Port]>,
+    ns: &str,
+    errors: &mut Vec<String>,
+) -> Rule {
     let peers = peers.filter(|p| !p.is_empty()).map(|peers| {
         let compiled = peers.iter().enumerate().map(|(i, p)| {
             PeerMatch::compile(p, ns).map_err(|e| errors.push(format!("{path}.{peers_field}[{i}]: {e}")))
@@ -93,9 +109,10 @@ fn rule(path: &str, peers_field: &str, peers: Option<&[Peer]>, ports: Option<&[P
         compiled.filter_map(Result::ok).collect()
     });
     let ports = ports.filter(|p| !p.is_empty()).map(|ports| {
-        let compiled = ports.iter().enumerate().map(|(i, p)| {
-            PortMatch::compile(p).map_err(|e| errors.push(format!("{path}.ports[{i}]: {e}")))
-        });
+        let compiled = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PortMatch::compile(p).map_err(|e| errors.push(format!("{path}.ports[{i}]: {e}"))));
         compiled.filter_map(Result::ok).collect()
     });
     Rule { peers, ports }

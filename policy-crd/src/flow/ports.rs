@@ -67,10 +67,7 @@ impl PortMatch {
 
 /// The numbers a named port has on a pod for a protocol (usually zero or one).
 pub fn resolve<'a>(name: &'a str, protocol: Protocol, pod: &'a Pod) -> impl Iterator<Item = u16> + 'a {
-    pod.ports
-        .iter()
-        .filter(move |p| p.protocol == protocol && p.name.as_deref() == Some(name))
-        .map(|p| p.port)
+    pod.ports.iter().filter(move |p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
 }
 
 fn number(p: i32) -> Result<u16, String> {

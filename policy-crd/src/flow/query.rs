@@ -96,8 +96,10 @@ impl Engine {
         let (src, src_group) = self.pods.get(&probe.from).ok_or_else(|| QueryError::UnknownPod(probe.from.clone()))?;
         let (dst, dst_group) = self.pods.get(&probe.to).ok_or_else(|| QueryError::UnknownPod(probe.to.clone()))?;
         let selecting = |group| self.selecting.get(group).into_iter().flatten().map(|k| &self.policies[k]);
-        let ingress = side(selecting(dst_group), |p| p.ingress.as_deref(), |rule| self.rule_allows(rule, src, dst, probe));
-        let egress = side(selecting(src_group), |p| p.egress.as_deref(), |rule| self.rule_allows(rule, dst, dst, probe));
+        let ingress =
+            side(selecting(dst_group), |p| p.ingress.as_deref(), |rule| self.rule_allows(rule, src, dst, probe));
+        let egress =
+            side(selecting(src_group), |p| p.egress.as_deref(), |rule| self.rule_allows(rule, dst, dst, probe));
         let allowing: BTreeSet<&PolicyKey> = ingress.1.iter().chain(&egress.1).copied().collect();
         let covering: Vec<&CompiledPolicy> =
             allowing.iter().map(|k| &self.policies[*k]).filter(|p| p.security_policy.is_some()).collect();
