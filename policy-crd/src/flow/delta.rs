@@ -62,11 +62,12 @@ impl Engine {
         // a grant of every pod the rule's policy selects: re-send those pods' entries.
         let policies: BTreeSet<&PolicyKey> =
             named.iter().filter(|(id, _)| delta.sets.contains_key(*id)).map(|(_, p)| p).collect();
+        let mut sink = SetSink::naming(); // shared, so each named-port split is computed once
         for policy in policies {
             for group in self.selected.get(policy).into_iter().flatten() {
                 for member in self.groups.get(*group).members.iter().filter(|m| **m != key) {
                     let Some((pod, _)) = self.pods.get(member) else { continue };
-                    if let (Some(node), Some(local)) = (&pod.node, self.local_pod(pod, &mut SetSink::naming())) {
+                    if let (Some(node), Some(local)) = (&pod.node, self.local_pod(pod, &mut sink)) {
                         delta.pods.entry(node.clone()).or_default().insert(member.to_string(), Some(local));
                     }
                 }
