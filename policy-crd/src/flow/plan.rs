@@ -241,13 +241,15 @@ impl Engine {
             return found.clone();
         }
         let mut by_number: BTreeMap<u16, BTreeSet<IpAddr>> = BTreeMap::new();
+        let groups = self.rule_groups.get(rule_ref);
+        let has_blocks = rule.peers.iter().flatten().any(|p| matches!(p, PeerMatch::Block(_)));
         for (pod, group) in self.pods.values() {
             let Some(ip) = pod.ip else { continue };
             let admitted = match &rule.peers {
                 None => true,
                 Some(peers) => {
-                    self.rule_groups.get(rule_ref).is_some_and(|g| g.contains(group))
-                        || peers.iter().any(|p| matches!(p, PeerMatch::Block(b) if b.contains(ip)))
+                    groups.is_some_and(|g| g.contains(group))
+                        || (has_blocks && peers.iter().any(|p| matches!(p, PeerMatch::Block(b) if b.contains(ip))))
                 }
             };
             if admitted {
