@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests use. Installed only when missing, so reruns are fast.
-APT_PACKAGES=(build-essential pkg-config ca-certificates)
+APT_PACKAGES=(build-essential pkg-config ca-certificates modsecurity-crs)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
