@@ -9,15 +9,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use common::arb::{Cluster, Op, PROBE_PORTS, PROTOCOLS, apply_to_engine, cluster, op};
-use ipnet::IpNet;
-use policy_crd::flow::{AddressSet, Delta, Engine, Grant, LocalPod, Plan, Probe, Protocol, Verdict};
+use policy_crd::flow::{Delta, Engine, Grant, LocalPod, Plan, Probe, Protocol, Verdict};
 use proptest::prelude::*;
-
-fn in_set(set: &AddressSet, ip: IpAddr) -> bool {
-    let net = |s: &String| s.parse::<IpNet>().unwrap();
-    set.addresses.contains(&ip)
-        || set.blocks.iter().any(|b| net(&b.cidr).contains(&ip) && !b.except.iter().any(|e| net(e).contains(&ip)))
-}
 
 /// One side of a pod: `None` if not isolated; else whether some grant matched, and whether a
 /// matched grant is inspected.
@@ -25,7 +18,7 @@ fn side(plan: &Plan, grants: Option<&Vec<Grant>>, peer: IpAddr, protocol: Protoc
     let Some(grants) = grants else { return (true, false) };
     let matched: Vec<&Grant> = grants
         .iter()
-        .filter(|g| g.peers.as_ref().is_none_or(|id| in_set(&plan.address_sets[id], peer)))
+        .filter(|g| g.peers.as_ref().is_none_or(|id| plan.address_sets[id].contains(peer, port)))
         .filter(|g| {
             g.ports
                 .as_ref()
@@ -41,6 +34,7 @@ fn local<'a>(plan: &'a Plan, pod: &str) -> &'a LocalPod {
 
 fn simulate(plan: &Plan, from: &str, to: &str, protocol: Protocol, port: u16) -> Verdict {
     let (src, dst) = (local(plan, from), local(plan, to));
+    // Egress peers are destinations: an endpoint set matches (destination, port) together.
     let (eg_ok, eg_inspect) = side(plan, src.egress.as_ref(), dst.ip, protocol, port);
     let (in_ok, in_inspect) = side(plan, dst.ingress.as_ref(), src.ip, protocol, port);
     match (eg_ok && in_ok, eg_inspect || in_inspect) {
@@ -72,19 +66,27 @@ fn entries(plan: &Plan) -> BTreeMap<(String, String), &LocalPod> {
     plan.nodes.iter().flat_map(|n| n.pods.iter().map(|p| ((n.node.clone(), p.pod.clone()), p))).collect()
 }
 
-/// The old plan plus `delta` equals the new plan: sets both plans reference get exactly the
-/// delta's changes, and every pod entry that changed (the changed pod's, and others') is in
-/// the delta with its new value.
+/// The old plan plus `delta` equals the new plan: every set the new plan has is either sent
+/// whole (`referenced_sets`) or is the old set with the delta's element changes; and the
+/// changed pod's entry is replaced.
 fn check_delta(old: &Plan, delta: &Delta, new: &Plan) -> Result<(), TestCaseError> {
-    for (id, before) in &old.address_sets {
-        let Some(after) = new.address_sets.get(id) else { continue };
-        let mut applied = before.addresses.clone();
-        if let Some(change) = delta.sets.get(id) {
-            applied.retain(|ip| !change.remove.contains(ip));
-            applied.extend(&change.add);
+    for (id, after) in &new.address_sets {
+        if let Some(whole) = delta.referenced_sets.get(id) {
+            prop_assert_eq!(whole, after, "set {} sent whole", id);
+            continue;
         }
-        prop_assert_eq!(&applied, &after.addresses, "set {} with {:?}", id, delta.sets.get(id));
-        prop_assert_eq!(&before.blocks, &after.blocks);
+        let Some(before) = old.address_sets.get(id) else {
+            // Referenced only by pods the change did not touch: impossible unless it was new.
+            return Err(TestCaseError::fail(format!("set {id} is new but not in the delta")));
+        };
+        let mut applied = before.clone();
+        if let Some(change) = delta.sets.get(id) {
+            applied.addresses.retain(|ip| !change.remove.contains(ip));
+            applied.addresses.extend(&change.add);
+            applied.endpoints.retain(|e| !change.remove_endpoints.contains(e));
+            applied.endpoints.extend(&change.add_endpoints);
+        }
+        prop_assert_eq!(&applied, after, "set {} with {:?}", id, delta.sets.get(id));
     }
     let mut patched: BTreeMap<(String, String), LocalPod> =
         entries(old).into_iter().map(|(k, v)| (k, v.clone())).collect();

@@ -126,14 +126,14 @@ impl Engine {
         self.remove_pod_entry(&key);
         self.insert_pod(pod);
         let after = self.pods.get(&key).cloned();
-        self.delta(key, before, after)
+        self.delta(&key, before, after)
     }
 
     /// Removes a pod. Returns what changed for the dataplane.
     pub fn remove_pod(&mut self, key: &PodKey) -> super::delta::Delta {
         let before = self.pods.get(key).cloned();
         self.remove_pod_entry(key);
-        self.delta(key.clone(), before, None)
+        self.delta(key, before, None)
     }
 
     /// Whether a pod peer admits pods of `group`.
