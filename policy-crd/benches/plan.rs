@@ -34,7 +34,7 @@ fn main() {
     let plan = black_box(engine.plan());
     let planned = start.elapsed();
     let grants: usize = plan.nodes.iter().flat_map(|n| &n.pods).map(|p| count(&p.ingress) + count(&p.egress)).sum();
-    let elements: usize = plan.address_sets.values().map(|s| s.addresses.len()).sum();
+    let elements: usize = plan.address_sets.values().map(|s| s.addresses.len() + s.endpoints.len()).sum();
     println!(
         "full plan:       {:>9.1} ms  (index {:.1} ms + render {:.1} ms; target <= 1000 ms)",
         ms(built + planned),
