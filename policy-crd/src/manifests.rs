@@ -75,7 +75,11 @@ impl Manifests {
     fn add_object(&mut self, file: &str, index: usize, doc: Value) -> Result<(), ManifestError> {
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
         let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let object = if kind.is_empty() { format!("document {}", index + 1) } else { format!("{kind} {name}") };
+        let object = match (kind.is_empty(), name.is_empty()) {
+            (true, _) => format!("document {}", index + 1),
+            (false, true) => format!("{kind} (document {}, no name)", index + 1),
+            (false, false) => format!("{kind} {name}"),
+        };
         let error = |reason: String| ManifestError { file: file.into(), object: object.clone(), reason };
         if kind.is_empty() || name.is_empty() {
             return Err(error("needs a kind and a string metadata.name".into()));
