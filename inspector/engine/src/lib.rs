@@ -6,7 +6,11 @@
 //!   with `file:line` errors.
 //! - [`transform`]: transformations (`t:lowercase`, `t:urlDecodeUni`, ...), one file each.
 //! - [`operator`]: operators (`@rx`, `@pm`, `@detectSQLi`, ...), one file each.
+//! - [`collection`]: ordered, case-insensitive multimaps (ARGS, headers, TX, ...).
+//! - [`request`]: the variables libmodsecurity derives from the request line and headers.
 
+pub mod collection;
 pub mod operator;
+pub mod request;
 pub mod seclang;
 pub mod transform;
