@@ -1,0 +1,77 @@
+//! `@detectSQLi` and `@detectXSS`, backed by libinjection behind the small [`Detector`]
+//! trait so that tests and fuzzers can swap the implementation.
+//!
+//! As in libmodsecurity, `@detectSQLi` stores the libinjection fingerprint (e.g. `s&sos`)
+//! as capture group 0; `@detectXSS` captures nothing.
+
+use std::fmt;
+
+use super::{OpContext, Operator};
+
+/// An injection detector.
+pub trait Detector: Send + Sync + fmt::Debug {
+    /// `Some(fingerprint)` when `input` is SQL injection.
+    fn sqli(&self, input: &[u8]) -> Option<String>;
+    /// Whether `input` is cross-site scripting.
+    fn xss(&self, input: &[u8]) -> bool;
+}
+
+/// The pure-Rust libinjection port (`libinjectionrs`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LibInjection;
+
+impl Detector for LibInjection {
+    fn sqli(&self, input: &[u8]) -> Option<String> {
+        let result = libinjectionrs::detect_sqli(input);
+        if !result.is_injection() {
+            return None;
+        }
+        Some(result.fingerprint.map(|f| f.as_str().to_owned()).unwrap_or_default())
+    }
+
+    fn xss(&self, input: &[u8]) -> bool {
+        libinjectionrs::detect_xss(input).is_injection()
+    }
+}
+
+/// `@detectSQLi`.
+#[derive(Debug)]
+pub(crate) struct DetectSqli {
+    detector: Box<dyn Detector>,
+}
+
+impl DetectSqli {
+    pub(crate) fn new(detector: Box<dyn Detector>) -> Self {
+        Self { detector }
+    }
+}
+
+impl Operator for DetectSqli {
+    fn evaluate(&self, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
+        match self.detector.sqli(input) {
+            Some(fingerprint) => {
+                ctx.capture([fingerprint.into_bytes()]);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// `@detectXSS`.
+#[derive(Debug)]
+pub(crate) struct DetectXss {
+    detector: Box<dyn Detector>,
+}
+
+impl DetectXss {
+    pub(crate) fn new(detector: Box<dyn Detector>) -> Self {
+        Self { detector }
+    }
+}
+
+impl Operator for DetectXss {
+    fn evaluate(&self, input: &[u8], _ctx: &mut OpContext<'_>) -> bool {
+        self.detector.xss(input)
+    }
+}

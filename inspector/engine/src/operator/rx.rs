@@ -1,0 +1,171 @@
+//! `@rx`: PCRE-compatible regular expressions, served by the fastest engine that accepts
+//! the pattern.
+//!
+//! Tiers, tried in order after [`translate_pcre`]:
+//! 1. [`Tier::Regex`]: `regex::bytes::Regex` with Unicode off (bytes, ASCII classes and
+//!    case folding, as PCRE in non-UTF mode). Linear time.
+//! 2. [`Tier::Fancy`]: fancy-regex, only for what the `regex` crate rejects (look-around,
+//!    back-references, atomic groups, possessive quantifiers), with a backtrack limit.
+//!    fancy-regex matches `&str`, so the input is decoded as Latin-1: byte `b` becomes
+//!    `char::from(b)`. The mapping is one-to-one, so `.` is still one byte, `\xHH` in the
+//!    (translated) pattern still matches byte `HH`, and captures map back exactly. The only
+//!    effect is that bytes 0x80..=0xFF are Latin-1 letters to `\b` and `(?i)` (PCRE treats
+//!    them as non-word bytes without case). Hitting the backtrack limit counts as no match,
+//!    as ModSecurity treats PCRE's match-limit error.
+//!
+//! Parameters with macros compile per evaluation ([`Tier::Dynamic`]; a pattern that fails
+//! to compile then does not match). Flags are those of libmodsecurity v3 (`Regex` in
+//! `src/utils/regex.cc`): DOTALL and MULTILINE, i.e. `(?sm)`; an empty pattern matches.
+//! Captures follow ModSecurity: group 0 is the whole match, then groups 1..=9; a group
+//! that did not participate is stored as an empty value (ModSecurity leaves TX:n as is).
+
+use super::param::Param;
+use super::rx_prefilter;
+use super::rx_translate::translate_pcre;
+use super::{OpContext, Operator, Prefilter};
+
+/// Backtracking steps fancy-regex may take per match attempt (PCRE's default match limit
+/// is 10,000,000; ModSecurity's SecPcreMatchLimit default is 1,000).
+pub const FANCY_BACKTRACK_LIMIT: usize = 100_000;
+
+/// Which engine serves a compiled `@rx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    /// The `regex` crate (linear time).
+    Regex,
+    /// fancy-regex with a backtrack limit.
+    Fancy,
+    /// The pattern has macros: compiled at each evaluation.
+    Dynamic,
+}
+
+#[derive(Debug)]
+enum Engine {
+    Regex(regex::bytes::Regex),
+    Fancy(Box<fancy_regex::Regex>),
+    Dynamic(Param),
+    Always,
+}
+
+/// A compiled `@rx` operator.
+#[derive(Debug)]
+pub struct Rx {
+    engine: Engine,
+    prefilter: Option<Prefilter>,
+}
+
+impl Rx {
+    /// Compiles `pattern` (the SecLang parameter, PCRE syntax).
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        let param = Param::new(pattern);
+        if param.is_dynamic() {
+            return Ok(Self { engine: Engine::Dynamic(param), prefilter: None });
+        }
+        if pattern.is_empty() {
+            return Ok(Self { engine: Engine::Always, prefilter: None });
+        }
+        let translated = format!("(?sm){}", translate_pcre(pattern));
+        let engine = build(&translated).map_err(|e| format!("@rx {pattern:?}: {e}"))?;
+        let prefilter = match engine {
+            Engine::Regex(_) => rx_prefilter::required_literals(&translated),
+            _ => None,
+        };
+        Ok(Self { engine, prefilter })
+    }
+
+    /// The engine serving this pattern.
+    pub fn engine_tier(&self) -> Tier {
+        match self.engine {
+            Engine::Regex(_) | Engine::Always => Tier::Regex,
+            Engine::Fancy(_) => Tier::Fancy,
+            Engine::Dynamic(_) => Tier::Dynamic,
+        }
+    }
+
+    /// Whether the pattern matches `input`, ignoring captures.
+    pub fn is_match(&self, input: &[u8]) -> bool {
+        let mut ctx = OpContext { expand: &|s: &str| s.to_owned(), captures: None };
+        self.evaluate(input, &mut ctx)
+    }
+}
+
+fn build(translated: &str) -> Result<Engine, String> {
+    let fast = regex::bytes::RegexBuilder::new(translated).unicode(false).size_limit(64 << 20).build();
+    match fast {
+        Ok(re) => Ok(Engine::Regex(re)),
+        Err(fast_err) => fancy_regex::RegexBuilder::new(translated)
+            .backtrack_limit(FANCY_BACKTRACK_LIMIT)
+            .build()
+            .map(|re| Engine::Fancy(Box::new(re)))
+            .map_err(|e| format!("regex: {fast_err}; fancy-regex: {e}")),
+    }
+}
+
+fn latin1(input: &[u8]) -> String {
+    input.iter().map(|&b| char::from(b)).collect()
+}
+
+fn from_latin1(s: &str) -> Vec<u8> {
+    // Every char comes from `latin1`, so it fits in a byte.
+    s.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect()
+}
+
+fn run(engine: &Engine, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
+    let capturing = ctx.captures.is_some();
+    match engine {
+        Engine::Always => true,
+        Engine::Regex(re) if !capturing => re.is_match(input),
+        Engine::Regex(re) => match re.captures(input) {
+            Some(caps) => {
+                let groups = last_set(caps.iter().map(|m| m.map(|m| m.as_bytes().to_vec())));
+                ctx.capture(groups);
+                true
+            }
+            None => false,
+        },
+        Engine::Fancy(re) => {
+            let text = latin1(input);
+            match re.captures(&text) {
+                Ok(Some(caps)) => {
+                    if capturing {
+                        ctx.capture(last_set(caps.iter().map(|m| m.map(|m| from_latin1(m.as_str())))));
+                    }
+                    true
+                }
+                Ok(None) | Err(_) => false,
+            }
+        }
+        Engine::Dynamic(param) => {
+            let pattern = param.value(ctx).into_owned();
+            if pattern.is_empty() {
+                return true;
+            }
+            match build(&format!("(?sm){}", translate_pcre(&pattern))) {
+                Ok(engine) => run(&engine, input, ctx),
+                Err(_) => false,
+            }
+        }
+    }
+}
+
+/// Groups up to the last one that participated (PCRE's return count); earlier unset groups
+/// become empty values.
+fn last_set(groups: impl Iterator<Item = Option<Vec<u8>>>) -> Vec<Vec<u8>> {
+    let groups: Vec<Option<Vec<u8>>> = groups.take(10).collect();
+    let end = groups.iter().rposition(Option::is_some).map_or(0, |p| p + 1);
+    groups.into_iter().take(end).map(Option::unwrap_or_default).collect()
+}
+
+impl Operator for Rx {
+    fn evaluate(&self, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
+        run(&self.engine, input, ctx)
+    }
+
+    fn prefilter(&self) -> Option<Prefilter> {
+        self.prefilter.clone()
+    }
+
+    fn tier(&self) -> Option<Tier> {
+        Some(self.engine_tier())
+    }
+}
