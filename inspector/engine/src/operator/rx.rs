@@ -1,7 +1,7 @@
 //! `@rx`: PCRE-compatible regular expressions, served by the fastest engine that accepts
 //! the pattern.
 //!
-//! Tiers, tried in order after [`translate_pcre`]:
+//! Tiers, tried in order after [`translate_pcre`](super::translate_pcre):
 //! 1. [`Tier::Regex`]: `regex::bytes::Regex` with Unicode off (bytes, ASCII classes and
 //!    case folding, as PCRE in non-UTF mode). Linear time.
 //! 2. [`Tier::Fancy`]: fancy-regex, only for what the `regex` crate rejects (look-around,
@@ -21,7 +21,7 @@
 
 use super::param::Param;
 use super::rx_prefilter;
-use super::rx_translate::translate_pcre;
+use super::rx_translate::translate;
 use super::{OpContext, Operator, Prefilter};
 
 /// Backtracking steps fancy-regex may take per match attempt (PCRE's default match limit
@@ -64,8 +64,9 @@ impl Rx {
         if pattern.is_empty() {
             return Ok(Self { engine: Engine::Always, prefilter: None });
         }
-        let translated = format!("(?sm){}", translate_pcre(pattern));
-        let engine = build(&translated).map_err(|e| format!("@rx {pattern:?}: {e}"))?;
+        let (body, possessive) = translate(pattern);
+        let translated = format!("(?sm){body}");
+        let engine = build(&translated, possessive).map_err(|e| format!("@rx {pattern:?}: {e}"))?;
         let prefilter = match engine {
             Engine::Regex(_) => rx_prefilter::required_literals(&translated),
             _ => None,
@@ -89,15 +90,38 @@ impl Rx {
     }
 }
 
-fn build(translated: &str) -> Result<Engine, String> {
+fn build(translated: &str, possessive: bool) -> Result<Engine, String> {
     let fast = regex::bytes::RegexBuilder::new(translated).unicode(false).size_limit(64 << 20).build();
     match fast {
-        Ok(re) => Ok(Engine::Regex(re)),
-        Err(fast_err) => fancy_regex::RegexBuilder::new(translated)
-            .backtrack_limit(FANCY_BACKTRACK_LIMIT)
-            .build()
-            .map(|re| Engine::Fancy(Box::new(re)))
-            .map_err(|e| format!("regex: {fast_err}; fancy-regex: {e}")),
+        Ok(re) if !possessive => Ok(Engine::Regex(re)),
+        Ok(_) => fancy(translated).map_err(|e| format!("fancy-regex: {e}")),
+        Err(fast_err) if !needs_backtracking(translated) => Err(format!("regex: {fast_err}")),
+        Err(fast_err) => fancy(translated).map_err(|e| format!("regex: {fast_err}; fancy-regex: {e}")),
+    }
+}
+
+fn fancy(translated: &str) -> Result<Engine, fancy_regex::Error> {
+    fancy_regex::RegexBuilder::new(translated)
+        .backtrack_limit(FANCY_BACKTRACK_LIMIT)
+        .build()
+        .map(|re| Engine::Fancy(Box::new(re)))
+}
+
+/// Whether the `regex` crate rejects `translated` only for a backtracking feature
+/// (look-around, back-reference, atomic group, possessive quantifier, `\K`/`\G`), rather
+/// than for an error PCRE would report too.
+fn needs_backtracking(translated: &str) -> bool {
+    use regex_syntax::ast::ErrorKind as K;
+    match regex_syntax::ast::parse::Parser::new().parse(translated) {
+        Ok(_) => false,
+        Err(e) => matches!(
+            e.kind(),
+            K::UnsupportedLookAround
+                | K::UnsupportedBackreference
+                | K::FlagUnrecognized
+                | K::RepetitionMissing
+                | K::EscapeUnrecognized
+        ),
     }
 }
 
@@ -140,7 +164,8 @@ fn run(engine: &Engine, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
             if pattern.is_empty() {
                 return true;
             }
-            match build(&format!("(?sm){}", translate_pcre(&pattern))) {
+            let (body, possessive) = translate(&pattern);
+            match build(&format!("(?sm){body}"), possessive) {
                 Ok(engine) => run(&engine, input, ctx),
                 Err(_) => false,
             }

@@ -21,13 +21,37 @@ use std::fmt::Write as _;
 
 /// Translates a PCRE pattern into the syntax described in the module docs.
 pub fn translate_pcre(pat: &str) -> String {
+    translate(pat).0
+}
+
+/// The translation, and whether it has a possessive quantifier (which the `regex` crate
+/// would silently read as a nested greedy repetition, so it must go to fancy-regex).
+pub(crate) fn translate(pat: &str) -> (String, bool) {
     let chars: Vec<char> = pat.chars().collect();
     let mut out = String::with_capacity(pat.len() + 16);
     let mut i = 0;
+    let mut possessive = false;
+    // Whether the previous token is a quantifier (a following `+` makes it possessive).
+    let mut after_quantifier = false;
     while i < chars.len() {
         let c = chars[i];
+        let quantified = std::mem::take(&mut after_quantifier);
         i += 1;
         match c {
+            '+' if quantified => {
+                possessive = true;
+                out.push('+');
+            }
+            '?' if quantified => out.push('?'),
+            '*' | '+' => {
+                out.push(c);
+                after_quantifier = true;
+            }
+            '?' if i >= 2 && chars[i - 2] == '(' && !escaped_at(&chars, i - 2) => out.push('?'),
+            '?' => {
+                out.push('?');
+                after_quantifier = true;
+            }
             '\\' => i = escape_outside(&chars, i, &mut out),
             '[' => i = class(&chars, i, &mut out),
             '(' if chars.get(i) == Some(&'?') && chars.get(i + 1) == Some(&'#') => {
@@ -41,6 +65,7 @@ pub fn translate_pcre(pat: &str) -> String {
                     out.push('{');
                     out.extend(&chars[i..i + n]);
                     i += n;
+                    after_quantifier = true;
                 }
                 None => out.push_str("\\{"),
             },
@@ -49,7 +74,12 @@ pub fn translate_pcre(pat: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    (out, possessive)
+}
+
+/// Whether the character at `pos` is escaped by an odd number of backslashes.
+fn escaped_at(chars: &[char], pos: usize) -> bool {
+    chars[..pos].iter().rev().take_while(|&&c| c == '\\').count() % 2 == 1
 }
 
 /// Length of `n}`, `n,}` or `n,m}` at the start of `rest` (after a `{`), if it is one.
