@@ -3,46 +3,9 @@
 use super::actions::parse_actions;
 use super::ast::{DirectiveKind, EngineMode, IdRange, LimitAction};
 use super::error::ErrorKind;
+use super::ignored::{IGNORED, UNSUPPORTED};
 use super::rule::{OperatorSpec, RuleSpec};
 use super::variables::parse_variables;
-
-/// Directives accepted and ignored: they only drive ModSecurity's own I/O and limits.
-pub const IGNORED: &[&str] = &[
-    "SecArgumentsLimit",
-    "SecAuditEngine",
-    "SecAuditLog",
-    "SecAuditLog2",
-    "SecAuditLogDirMode",
-    "SecAuditLogFileMode",
-    "SecAuditLogFormat",
-    "SecAuditLogParts",
-    "SecAuditLogRelevantStatus",
-    "SecAuditLogStorageDir",
-    "SecAuditLogType",
-    "SecCookieFormat",
-    "SecDataDir",
-    "SecDebugLog",
-    "SecDebugLogLevel",
-    "SecGeoLookupDb",
-    "SecHttpBlKey",
-    "SecPcreMatchLimit",
-    "SecPcreMatchLimitRecursion",
-    "SecRequestBodyInMemoryLimit",
-    "SecRequestBodyJsonDepthLimit",
-    "SecStatusEngine",
-    "SecTmpDir",
-    "SecTmpSaveUploadedFiles",
-    "SecUnicodeMapFile",
-    "SecUploadDir",
-    "SecUploadFileLimit",
-    "SecUploadFileMode",
-    "SecUploadKeepFiles",
-    "SecWebAppId",
-    "SecXmlExternalEntity",
-];
-
-/// Directives ModSecurity v3 knows that this engine refuses (network access, Lua).
-const UNSUPPORTED: &[&str] = &["SecRemoteRules", "SecRemoteRulesFailAction", "SecRuleScript"];
 
 /// A directive's meaning, or an `Include` for the parser to expand.
 #[derive(Debug)]
