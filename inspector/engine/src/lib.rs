@@ -6,11 +6,15 @@
 //!   with `file:line` errors.
 //! - [`transform`]: transformations (`t:lowercase`, `t:urlDecodeUni`, ...), one file each.
 //! - [`operator`]: operators (`@rx`, `@pm`, `@detectSQLi`, ...), one file each.
-//! - [`collection`]: ordered, case-insensitive multimaps (ARGS, headers, TX, ...).
+//! - [`values`]: runtime collections: ordered, case-insensitive multimaps (ARGS, headers, TX, ...).
+//! - [`ruleset`]: the rule compiler: directives to phases of compiled rules.
+//! - [`tx`]: transactions: phases, rule evaluation, actions, verdicts.
 //! - [`request`]: the variables libmodsecurity derives from the request line and headers.
 
-pub mod collection;
 pub mod operator;
 pub mod request;
+pub mod ruleset;
 pub mod seclang;
 pub mod transform;
+pub mod tx;
+pub mod values;

@@ -1,14 +1,14 @@
-//! Collections: ordered multimaps of byte strings, as ModSecurity keeps ARGS, headers and
+//! Runtime collections: ordered multimaps of byte strings, as ModSecurity keeps ARGS, headers and
 //! cookies. Keys compare case-insensitively (ASCII), like libmodsecurity's variable maps;
 //! insertion order is kept, because rules see values in request order.
 
 /// One collection (`ARGS`, `REQUEST_HEADERS`, `TX`, ...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Collection {
+pub struct Values {
     entries: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-impl Collection {
+impl Values {
     /// An empty collection.
     pub fn new() -> Self {
         Self::default()

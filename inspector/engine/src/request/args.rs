@@ -1,13 +1,13 @@
 //! `application/x-www-form-urlencoded` arguments, split and decoded as libmodsecurity does.
 
 use super::decode::url_decode_arg;
-use crate::collection::Collection;
+use crate::values::Values;
 
 /// Arguments of a query string or form body: split on `separator` (`&` unless
 /// `SecArgumentSeparator` says otherwise), then on the first `=`; names and values are
 /// decoded. Empty pieces still count (`a&&b` has an empty argument). Returns whether some
 /// `%` escape was invalid.
-pub fn parse(input: &[u8], separator: u8, into: &mut Collection) -> bool {
+pub fn parse(input: &[u8], separator: u8, into: &mut Values) -> bool {
     let mut invalid = false;
     for piece in split(input, separator) {
         let (name, value) = match piece.iter().position(|&b| b == b'=') {

@@ -1,11 +1,11 @@
 //! `Cookie` header parsing into `REQUEST_COOKIES`, as libmodsecurity does it.
 
-use crate::collection::Collection;
+use crate::values::Values;
 
 /// Splits on `;`, trims trailing whitespace after the last pair and leading whitespace of
 /// each name, splits each pair on its first `=`, and skips pairs with an empty name.
 /// Values are not decoded.
-pub fn parse(header: &[u8], into: &mut Collection) {
+pub fn parse(header: &[u8], into: &mut Values) {
     let mut pairs: Vec<&[u8]> = header.split(|&b| b == b';').collect();
     if header.last() == Some(&b';') {
         pairs.pop();

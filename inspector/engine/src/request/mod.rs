@@ -10,7 +10,7 @@ pub use args::parse as parse_args;
 pub use decode::{uri_decode, url_decode_arg};
 pub use uri::UriParts;
 
-use crate::collection::Collection;
+use crate::values::Values;
 
 /// Which body processor `Content-Type` (or `ctl:requestBodyProcessor`) selected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,11 +49,11 @@ pub struct RequestVars {
     /// URI-derived variables.
     pub uri: UriParts,
     /// `ARGS_GET` (and their names).
-    pub args_get: Collection,
+    pub args_get: Values,
     /// `REQUEST_HEADERS` (and their names), in arrival order.
-    pub headers: Collection,
+    pub headers: Values,
     /// `REQUEST_COOKIES` (and their names).
-    pub cookies: Collection,
+    pub cookies: Values,
     /// `SERVER_NAME`: the `Host` header without its port.
     pub server_name: Option<Vec<u8>>,
     /// The body processor `Content-Type` selects.

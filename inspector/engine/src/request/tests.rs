@@ -1,12 +1,12 @@
 use super::{BodyProcessor, RequestVars, UriParts, parse_args};
-use crate::collection::Collection;
+use crate::values::Values;
 
 fn vars(target: &str, headers: &[(&str, &str)]) -> RequestVars {
     let headers = headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
     RequestVars::new(b"GET", target.as_bytes(), "1.1", headers, b'&')
 }
 
-fn pairs(c: &Collection) -> Vec<(String, String)> {
+fn pairs(c: &Values) -> Vec<(String, String)> {
     c.iter().map(|(k, v)| (String::from_utf8_lossy(k).into(), String::from_utf8_lossy(v).into())).collect()
 }
 
@@ -49,12 +49,12 @@ fn arguments_split_and_decode() {
         ("n%00=%00v", &[("n\0", "\0v")], false),
     ];
     for &(input, want, invalid) in cases {
-        let mut c = Collection::new();
+        let mut c = Values::new();
         assert_eq!(parse_args(input.as_bytes(), b'&', &mut c), invalid, "{input}");
         let want: Vec<(String, String)> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(pairs(&c), want, "{input}");
     }
-    let mut c = Collection::new();
+    let mut c = Values::new();
     parse_args(b"a=1;b=2", b';', &mut c);
     assert_eq!(c.len(), 2);
 }

@@ -1,8 +1,8 @@
-use super::Collection;
+use super::Values;
 
 #[test]
 fn keys_repeat_keep_order_and_compare_case_insensitively() {
-    let mut c = Collection::new();
+    let mut c = Values::new();
     c.push("a", "1");
     c.push("B", "2");
     c.push("A", "3");
@@ -14,7 +14,7 @@ fn keys_repeat_keep_order_and_compare_case_insensitively() {
 
 #[test]
 fn set_replaces_all_values_in_place_and_remove_drops_them() {
-    let mut c = Collection::new();
+    let mut c = Values::new();
     c.push("x", "1");
     c.push("y", "2");
     c.push("X", "3");

@@ -1,0 +1,194 @@
+//! One compiled rule: targets, transformations, operator and typed actions.
+
+use crate::operator::{self, LoadContext, Operator};
+use crate::seclang::{ActionSpec, OperatorSpec, VariableSpec};
+use crate::transform::{self, Transform};
+
+use super::actions::{self, Ctl, Disruptive, SetVar, value};
+use super::macros::MacroString;
+use super::targets::{self, Target};
+
+/// A compiled rule (a `SecRule`, or a `SecAction`, which has no operator).
+#[derive(Debug)]
+pub struct Rule {
+    /// `id` (0 for chained rules after the first).
+    pub id: u64,
+    /// Phase 1-5.
+    pub phase: u8,
+    /// `file:line`.
+    pub location: String,
+    /// What the operator runs against.
+    pub targets: Vec<Target>,
+    /// Values removed from the targets.
+    pub exclusions: Vec<Target>,
+    /// `None` for `SecAction`: it matches once, unconditionally.
+    pub operator: Option<RuleOperator>,
+    /// Transformations, in order, after `t:none` resets.
+    pub transforms: Vec<(String, Transform)>,
+    /// `multiMatch`: run the operator after every transformation that changed the value.
+    pub multi_match: bool,
+    /// `capture`: keep regex groups in `TX:0`..`TX:9`.
+    pub capture: bool,
+    /// `msg`.
+    pub msg: Option<MacroString>,
+    /// `logdata`.
+    pub logdata: Option<MacroString>,
+    /// `tag`s.
+    pub tags: Vec<String>,
+    /// `severity` as a number (0 emergency .. 7 debug).
+    pub severity: Option<u8>,
+    /// Whether a match is logged (`log`/`nolog`, else the phase default).
+    pub log: bool,
+    /// `setvar`s, run for every matched value.
+    pub setvars: Vec<SetVar>,
+    /// The disruptive action, if any.
+    pub disruptive: Option<Disruptive>,
+    /// `status` for deny/redirect.
+    pub status: Option<u16>,
+    /// `skip:N`.
+    pub skip: u32,
+    /// `skipAfter:MARKER`.
+    pub skip_after: Option<String>,
+    /// `ctl`s, run after a full match.
+    pub ctls: Vec<Ctl>,
+    /// The next rule of a chain.
+    pub chain: Option<Box<Rule>>,
+}
+
+/// A rule's operator.
+#[derive(Debug)]
+pub struct RuleOperator {
+    /// Name without `@`.
+    pub name: String,
+    /// `!@...`.
+    pub negated: bool,
+    /// The compiled operator.
+    pub op: Box<dyn Operator>,
+}
+
+/// `SecDefaultAction` of one phase, applied to rules that follow it.
+#[derive(Clone, Debug, Default)]
+pub struct Defaults {
+    /// Its actions.
+    pub actions: Vec<ActionSpec>,
+}
+
+/// What one rule is made of, as parsed.
+#[derive(Debug)]
+pub struct RuleSource<'a> {
+    /// `id` (0 inside a chain).
+    pub id: u64,
+    /// Phase (a chain's later rules inherit the first rule's).
+    pub phase: u8,
+    /// `file:line`.
+    pub location: &'a str,
+    /// Targets (empty for `SecAction`).
+    pub variables: &'a [VariableSpec],
+    /// Operator (`None` for `SecAction`).
+    pub operator: Option<&'a OperatorSpec>,
+    /// The rule's own actions.
+    pub actions: &'a [ActionSpec],
+}
+
+/// Compiles one rule, with the phase's `SecDefaultAction` applied first.
+pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>) -> Result<Rule, String> {
+    let RuleSource { id, phase, location, variables, operator, actions } = *src;
+    let (targets, exclusions) = targets::compile(variables)?;
+    let operator = match operator {
+        None => None,
+        Some(spec) => Some(RuleOperator {
+            name: spec.name.clone(),
+            negated: spec.negated,
+            op: operator::compile(&spec.name, &spec.param, load)?,
+        }),
+    };
+    let all: Vec<&ActionSpec> = defaults.actions.iter().chain(actions).collect();
+    let mut rule = Rule {
+        id,
+        phase,
+        location: location.to_owned(),
+        targets,
+        exclusions,
+        operator,
+        transforms: Vec::new(),
+        multi_match: false,
+        capture: false,
+        msg: None,
+        logdata: None,
+        tags: Vec::new(),
+        severity: None,
+        log: true,
+        setvars: Vec::new(),
+        disruptive: None,
+        status: None,
+        skip: 0,
+        skip_after: None,
+        ctls: Vec::new(),
+        chain: None,
+    };
+    for (i, action) in all.iter().enumerate() {
+        let own = i >= defaults.actions.len();
+        apply(&mut rule, action, own)?;
+    }
+    Ok(rule)
+}
+
+fn apply(rule: &mut Rule, action: &ActionSpec, own: bool) -> Result<(), String> {
+    let v = action.value.as_deref().unwrap_or_default();
+    match action.name.as_str() {
+        "t" if v == "none" => rule.transforms.clear(),
+        "t" => {
+            let f = transform::lookup(v).ok_or_else(|| format!("unknown transformation t:{v}"))?;
+            rule.transforms.push((v.to_owned(), f));
+        }
+        "multiMatch" => rule.multi_match = true,
+        "capture" => rule.capture = true,
+        "msg" if own => rule.msg = Some(MacroString::parse(v)?),
+        "logdata" if own => rule.logdata = Some(MacroString::parse(v)?),
+        "tag" => rule.tags.push(v.to_owned()),
+        "severity" => rule.severity = Some(severity(v)?),
+        "log" => rule.log = true,
+        "nolog" => rule.log = false,
+        "setvar" => rule.setvars.push(actions::setvar(v)?),
+        "deny" => rule.disruptive = Some(Disruptive::Deny),
+        "drop" => rule.disruptive = Some(Disruptive::Drop),
+        "pass" => rule.disruptive = Some(Disruptive::Pass),
+        "block" => rule.disruptive = Some(Disruptive::Block),
+        "redirect" => rule.disruptive = Some(Disruptive::Redirect(MacroString::parse(v)?)),
+        "allow" => {
+            let scope = match v {
+                "" => actions::AllowScope::All,
+                "phase" => actions::AllowScope::Phase,
+                "request" => actions::AllowScope::Request,
+                _ => return Err(format!("allow:{v}: expected phase or request")),
+            };
+            rule.disruptive = Some(Disruptive::Allow(scope));
+        }
+        "status" => rule.status = Some(v.parse().map_err(|_| format!("status:{v}: not a status code"))?),
+        "skip" if own => rule.skip = v.parse().map_err(|_| format!("skip:{v}: not a number"))?,
+        "skipAfter" if own => rule.skip_after = Some(v.to_owned()),
+        "ctl" => rule.ctls.push(actions::ctl(v)?),
+        // Metadata, chaining and I/O-only actions: handled elsewhere or without effect here.
+        _ => {}
+    }
+    Ok(())
+}
+
+fn severity(v: &str) -> Result<u8, String> {
+    const NAMES: [&str; 8] = ["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"];
+    if let Ok(n) = v.parse::<u8>()
+        && n < 8
+    {
+        return Ok(n);
+    }
+    NAMES
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(v))
+        .map(|p| p as u8)
+        .ok_or_else(|| format!("unknown severity {v:?}"))
+}
+
+/// Whether an action list has `chain`.
+pub fn chains(actions: &[ActionSpec]) -> bool {
+    value(actions, "chain").is_some() || actions.iter().any(|a| a.name == "chain")
+}

@@ -1,0 +1,68 @@
+//! Rule targets (`ARGS|!ARGS:foo|&TX:x|REQUEST_COOKIES:/^sess/`), compiled.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::seclang::{Collection, Selector, VariableSpec};
+
+/// One target or exclusion.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The variable.
+    pub collection: Collection,
+    /// `&VAR`: the number of values.
+    pub count: bool,
+    /// Which keys; `None`: all.
+    pub select: Option<Select>,
+}
+
+/// A key selector.
+#[derive(Clone, Debug)]
+pub enum Select {
+    /// Exact key, lower-cased (keys compare case-insensitively).
+    Key(Vec<u8>),
+    /// `/regex/`, matched case-insensitively against the key.
+    Regex(Regex),
+}
+
+impl Select {
+    /// Whether `key` is selected.
+    pub fn matches(&self, key: &[u8]) -> bool {
+        match self {
+            Self::Key(k) => k.eq_ignore_ascii_case(key),
+            Self::Regex(re) => re.is_match(key),
+        }
+    }
+}
+
+impl Target {
+    /// Compiles a parsed variable.
+    pub fn compile(spec: &VariableSpec) -> Result<Self, String> {
+        let select = match &spec.selector {
+            None => None,
+            Some(Selector::Key(k)) => Some(Select::Key(k.to_ascii_lowercase().into_bytes())),
+            Some(Selector::Regex(re)) => Some(Select::Regex(
+                RegexBuilder::new(re)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| format!("invalid selector regex /{re}/: {e}"))?,
+            )),
+        };
+        Ok(Self { collection: spec.collection, count: spec.count, select })
+    }
+
+    /// Whether this exclusion removes the value `key` of `collection`.
+    pub fn excludes(&self, collection: Collection, key: &[u8]) -> bool {
+        self.collection == collection && self.select.as_ref().is_none_or(|s| s.matches(key))
+    }
+}
+
+/// Splits parsed variables into targets and exclusions.
+pub fn compile(specs: &[VariableSpec]) -> Result<(Vec<Target>, Vec<Target>), String> {
+    let mut targets = Vec::new();
+    let mut exclusions = Vec::new();
+    for spec in specs {
+        let target = Target::compile(spec)?;
+        if spec.exclude { exclusions.push(target) } else { targets.push(target) }
+    }
+    Ok((targets, exclusions))
+}

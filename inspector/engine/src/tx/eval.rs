@@ -1,0 +1,179 @@
+//! Rule evaluation: phases, chains, skips, targets → transformations → operator.
+
+use std::borrow::Cow;
+
+use super::resolve::Value;
+use super::state::Transaction;
+use crate::operator::OpContext;
+use crate::ruleset::actions::AllowScope;
+use crate::ruleset::macros::MacroString;
+use crate::ruleset::{Item, Rule};
+use crate::seclang::EngineMode;
+
+/// A value the operator matched, before its effects are applied.
+pub(super) struct Match {
+    pub name: Vec<u8>,
+    pub value: Vec<u8>,
+    pub captures: Vec<Vec<u8>>,
+}
+
+impl Transaction<'_> {
+    /// Runs every rule of `phase` (1-5) unless the transaction is already decided.
+    pub(super) fn run_phase(&mut self, phase: u8) -> Option<super::Interruption> {
+        if self.interruption.is_some() || self.engine() == EngineMode::Off {
+            return self.interruption.clone();
+        }
+        match self.allow {
+            Some(AllowScope::All) if phase < 5 => return None,
+            Some(AllowScope::Request) if phase <= 2 => return None,
+            _ => self.allow = None,
+        }
+        let rules = self.rules;
+        let items = &rules.phases[usize::from(phase.clamp(1, 5)) - 1];
+        let mut skip = 0u32;
+        let mut skip_after: Option<&str> = None;
+        for item in items {
+            let rule = match item {
+                Item::Marker(name) => {
+                    if skip_after == Some(name.as_str()) {
+                        skip_after = None;
+                    }
+                    continue;
+                }
+                Item::Rule(rule) => rule,
+            };
+            if skip_after.is_some() {
+                continue;
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            if self.removed(rule) {
+                continue;
+            }
+            self.matched.vars = Default::default();
+            if !self.evaluate(rule, rule) {
+                continue;
+            }
+            skip = rule.skip;
+            skip_after = rule.skip_after.as_deref();
+            if self.interruption.is_some() {
+                return self.interruption.clone();
+            }
+            if self.allow.is_some() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Evaluates `rule` (part of the chain started by `head`); true when the whole rest of
+    /// the chain matched and the actions ran.
+    fn evaluate(&mut self, rule: &Rule, head: &Rule) -> bool {
+        let matches = self.collect(rule, head);
+        if matches.is_empty() {
+            return false;
+        }
+        for m in matches {
+            self.apply_match(rule, head, m);
+        }
+        if let Some(next) = &rule.chain
+            && !self.evaluate(next, head)
+        {
+            return false;
+        }
+        self.after_full_match(rule, head);
+        true
+    }
+
+    /// Every (transformed) value the operator matches, with its captures.
+    fn collect(&self, rule: &Rule, head: &Rule) -> Vec<Match> {
+        let Some(operator) = &rule.operator else {
+            return vec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
+        };
+        let mut values: Vec<Value<'_>> = Vec::new();
+        for target in &rule.targets {
+            let start = values.len();
+            self.resolve(target, &mut values);
+            if target.count {
+                let n = values.len() - start;
+                values.truncate(start);
+                let count = Cow::Owned(n.to_string().into_bytes());
+                values.push(Value { collection: target.collection, key: Cow::Borrowed(&[]), value: count });
+            }
+        }
+        values.retain(|v| !self.excluded(rule, head, v));
+        let expand = |text: &str| match MacroString::parse(text) {
+            Ok(m) => m.expand(|c, k| self.lookup(c, k, Some((head.id, "")))),
+            Err(_) => text.to_owned(),
+        };
+        let mut out = Vec::new();
+        for v in &values {
+            for candidate in candidates(rule, &v.value) {
+                let mut captures = Vec::new();
+                let mut ctx = OpContext { expand: &expand, captures: rule.capture.then_some(&mut captures) };
+                if operator.op.evaluate(&candidate, &mut ctx) != operator.negated {
+                    out.push(Match { name: v.name(), value: candidate.into_owned(), captures });
+                }
+            }
+        }
+        out
+    }
+
+    fn excluded(&self, rule: &Rule, head: &Rule, v: &Value<'_>) -> bool {
+        if rule.exclusions.iter().any(|e| e.excludes(v.collection, &v.key)) {
+            return true;
+        }
+        let name = v.name();
+        let by_id =
+            self.overrides.removed_targets_by_id.iter().any(|(ids, t)| ids.contains(head.id) && same_target(t, &name));
+        let by_tag = self
+            .overrides
+            .removed_targets_by_tag
+            .iter()
+            .any(|(tag, t)| head.tags.iter().any(|x| x == tag) && same_target(t, &name));
+        by_id || by_tag
+    }
+
+    fn removed(&self, rule: &Rule) -> bool {
+        self.overrides.removed_ids.iter().any(|r| r.contains(rule.id))
+            || self.overrides.removed_tags.iter().any(|t| rule.tags.contains(t))
+    }
+}
+
+/// The values the operator sees: the final transformation result, or with `multiMatch` the
+/// original and every intermediate result that differs from the one before.
+fn candidates<'v>(rule: &Rule, value: &'v [u8]) -> Vec<Cow<'v, [u8]>> {
+    let mut current: Cow<'v, [u8]> = Cow::Borrowed(value);
+    let mut out = Vec::new();
+    if rule.multi_match {
+        out.push(current.clone());
+    }
+    for (_, transform) in &rule.transforms {
+        let next = match &current {
+            Cow::Borrowed(b) => transform(b),
+            Cow::Owned(o) => Cow::Owned(transform(o).into_owned()),
+        };
+        let changed = next.as_ref() != current.as_ref();
+        current = next;
+        if rule.multi_match && changed {
+            out.push(current.clone());
+        }
+    }
+    if !rule.multi_match {
+        out.push(current);
+    }
+    out
+}
+
+/// `ARGS:foo` written in a ctl matches the value named `ARGS:foo` (case-insensitively);
+/// a bare `ARGS` matches every value of ARGS.
+fn same_target(written: &str, name: &[u8]) -> bool {
+    let w = written.as_bytes();
+    w.eq_ignore_ascii_case(name)
+        || (!w.contains(&b':')
+            && name.len() > w.len()
+            && name[w.len()] == b':'
+            && name[..w.len()].eq_ignore_ascii_case(w))
+}

@@ -1,0 +1,165 @@
+//! Target resolution: the values a variable (with its selector) yields right now.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::state::Transaction;
+use crate::ruleset::targets::{Select, Target};
+use crate::seclang::Collection as C;
+use crate::values::Values;
+
+/// One value of a target: where it came from and what it is.
+#[derive(Clone, Debug)]
+pub(super) struct Value<'a> {
+    /// The variable.
+    pub collection: C,
+    /// The key within a collection (empty for scalars).
+    pub key: Cow<'a, [u8]>,
+    /// The value.
+    pub value: Cow<'a, [u8]>,
+}
+
+impl Value<'_> {
+    /// `ARGS:q` or `REQUEST_URI`, as `MATCHED_VAR_NAME` shows it.
+    pub fn name(&self) -> Vec<u8> {
+        let mut name = self.collection.name().as_bytes().to_vec();
+        if self.collection.is_keyed() {
+            name.push(b':');
+            name.extend_from_slice(&self.key);
+        }
+        name
+    }
+}
+
+impl Transaction<'_> {
+    /// Appends the values of `target` to `out`.
+    pub(super) fn resolve<'a>(&'a self, target: &Target, out: &mut Vec<Value<'a>>) {
+        let select = target.select.as_ref();
+        let c = target.collection;
+        let keyed = |values: &'a Values, out: &mut Vec<Value<'a>>| {
+            let iter = values.iter().filter(|(k, _)| select.is_none_or(|s| s.matches(k)));
+            out.extend(iter.map(|(k, v)| Value { collection: c, key: Cow::Borrowed(k), value: Cow::Borrowed(v) }));
+        };
+        let names = |values: &'a Values, out: &mut Vec<Value<'a>>| {
+            let iter = values.iter().filter(|(k, _)| select.is_none_or(|s| s.matches(k)));
+            out.extend(iter.map(|(k, _)| Value { collection: c, key: Cow::Borrowed(k), value: Cow::Borrowed(k) }));
+        };
+        match c {
+            C::Args => keyed(&self.args, out),
+            C::ArgsGet => keyed(&self.request.args_get, out),
+            C::ArgsPost => keyed(&self.body.args_post, out),
+            C::ArgsNames => names(&self.args, out),
+            C::ArgsGetNames => names(&self.request.args_get, out),
+            C::ArgsPostNames => names(&self.body.args_post, out),
+            C::RequestHeaders => keyed(&self.request.headers, out),
+            C::RequestHeadersNames => names(&self.request.headers, out),
+            C::RequestCookies => keyed(&self.request.cookies, out),
+            C::RequestCookiesNames => names(&self.request.cookies, out),
+            C::ResponseHeaders => keyed(&self.response.headers, out),
+            C::ResponseHeadersNames => names(&self.response.headers, out),
+            C::Files => keyed(&self.body.files, out),
+            C::FilesNames => keyed(&self.body.files_names, out),
+            C::FilesSizes => keyed(&self.body.files_sizes, out),
+            C::Tx => keyed(&self.tx, out),
+            C::Ip | C::Global | C::Session | C::User | C::Resource => keyed(&self.persistent[persistent(c)], out),
+            C::MatchedVars => keyed(&self.matched.vars, out),
+            C::MatchedVarsNames => names(&self.matched.vars, out),
+            C::Rule | C::Env | C::Geo | C::Xml | C::MultipartFilename | C::MultipartName | C::MultipartPartHeaders => {}
+            C::FilesTmpContent | C::FilesTmpNames => {}
+            scalar => {
+                if let Some(value) = self.scalar(scalar) {
+                    out.push(Value { collection: c, key: Cow::Borrowed(&[]), value });
+                }
+            }
+        }
+    }
+
+    /// The first value of a variable, for macros (`%{tx.score}`, `%{MATCHED_VAR}`).
+    pub(super) fn lookup(&self, collection: C, key: Option<&str>, rule: Option<(u64, &str)>) -> Vec<u8> {
+        if collection == C::Rule {
+            return match (key, rule) {
+                (Some("id"), Some((id, _))) => id.to_string().into_bytes(),
+                (Some("msg"), Some((_, msg))) => msg.as_bytes().to_vec(),
+                _ => Vec::new(),
+            };
+        }
+        let select = key.map(|k| Select::Key(k.as_bytes().to_vec()));
+        let target = Target { collection, count: false, select };
+        let mut out = Vec::new();
+        self.resolve(&target, &mut out);
+        out.into_iter().next().map(|v| v.value.into_owned()).unwrap_or_default()
+    }
+
+    fn scalar(&self, c: C) -> Option<Cow<'_, [u8]>> {
+        let b = |v: &[u8]| Some(Cow::Owned(v.to_vec()));
+        let r = &self.request;
+        let text = |s: String| Some(Cow::Owned(s.into_bytes()));
+        let flag = |on: bool| Some(Cow::Borrowed(if on { &b"1"[..] } else { &b"0"[..] }));
+        match c {
+            C::RequestMethod => Some(Cow::Borrowed(&r.method)),
+            C::RequestProtocol => Some(Cow::Borrowed(&r.protocol)),
+            C::RequestLine => Some(Cow::Borrowed(&r.line)),
+            C::RequestUri => Some(Cow::Borrowed(&r.uri.uri)),
+            C::RequestUriRaw => Some(Cow::Borrowed(&r.uri.raw)),
+            C::RequestFilename | C::PathInfo => Some(Cow::Borrowed(&r.uri.filename)),
+            C::RequestBasename => r.uri.basename.as_deref().map(Cow::Borrowed),
+            C::QueryString => r.uri.query.as_deref().map(Cow::Borrowed),
+            C::ServerName => r.server_name.as_deref().map(Cow::Borrowed),
+            C::RequestBody => (!self.body.raw.is_empty()).then(|| Cow::Borrowed(&self.body.raw[..])),
+            C::RequestBodyLength => text(self.body.raw.len().to_string()),
+            C::ReqbodyProcessor => self.body.processor.map(|p| Cow::Borrowed(p.name().as_bytes())),
+            C::ReqbodyError | C::ReqbodyProcessorError => flag(self.body.error.is_some()),
+            C::ReqbodyErrorMsg | C::ReqbodyProcessorErrorMsg => self.body.error.as_deref().map(|e| b(e.as_bytes()))?,
+            C::UrlencodedError => flag(r.urlencoded_error),
+            C::ArgsCombinedSize => text(self.args.combined_size().to_string()),
+            C::FilesCombinedSize => text(self.body.files_sizes.iter().map(|(_, v)| atoi(v)).sum::<i64>().to_string()),
+            C::RemoteAddr | C::RemoteHost => text(self.connection.client.ip().to_string()),
+            C::RemotePort => text(self.connection.client.port().to_string()),
+            C::ServerAddr => text(self.connection.server.ip().to_string()),
+            C::ServerPort => text(self.connection.server.port().to_string()),
+            C::UniqueId => Some(Cow::Borrowed(self.id.as_bytes())),
+            C::Duration => text(self.started.elapsed().as_micros().to_string()),
+            C::MatchedVar => Some(Cow::Borrowed(&self.matched.var)),
+            C::MatchedVarName => Some(Cow::Borrowed(&self.matched.name)),
+            C::ResponseStatus => (self.response.status != 0).then(|| text(self.response.status.to_string()))?,
+            C::ResponseProtocol => Some(Cow::Borrowed(&self.response.protocol)),
+            C::ResponseContentType => Some(Cow::Borrowed(&self.response.content_type)),
+            C::ResponseBody => (!self.response.body.is_empty()).then(|| Cow::Borrowed(&self.response.body[..])),
+            C::InboundDataError | C::OutboundDataError => flag(false),
+            C::TimeEpoch => {
+                text(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0).to_string())
+            }
+            multipart if multipart.name().starts_with("MULTIPART_") => {
+                let value = self.body.multipart_flags.first(multipart.name().as_bytes()).unwrap_or(b"0");
+                Some(Cow::Borrowed(value))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Index of a persistent collection in the transaction's array.
+pub(super) fn persistent(c: C) -> usize {
+    match c {
+        C::Ip => 0,
+        C::Global => 1,
+        C::Session => 2,
+        C::User => 3,
+        _ => 4,
+    }
+}
+
+/// ModSecurity's lenient integer parse: optional sign, leading digits, else 0.
+pub(super) fn atoi(v: &[u8]) -> i64 {
+    let s = v.trim_ascii();
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    if neg { -n } else { n }
+}
