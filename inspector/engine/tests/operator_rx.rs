@@ -108,3 +108,18 @@ fn regex_tier_is_bytes_and_ascii() {
     let op = compile("rx", "(?i)É").expect("compile");
     assert!(!eval(op.as_ref(), "é".as_bytes()).0, "no case folding beyond ASCII");
 }
+
+#[test]
+fn dynamic_pattern_follows_the_expansion() {
+    use inspector_engine::operator::{OpContext, Operator};
+    let rx = Rx::new("^%{tx.p}$").expect("compile");
+    let run = |value: &str, input: &[u8]| {
+        let expand = |s: &str| s.replace("%{tx.p}", value);
+        rx.evaluate(input, &mut OpContext { expand: &expand, captures: None })
+    };
+    assert!(run("a+", b"aaa"));
+    assert!(run("a+", b"aa"), "cached engine reused");
+    assert!(!run("b+", b"aa"), "a new expansion recompiles");
+    assert!(run("b+", b"bb"));
+    assert!(!run("(", b"("), "an expansion that does not compile does not match");
+}

@@ -21,6 +21,7 @@ mod numeric;
 mod param;
 mod pm;
 mod rx;
+mod rx_class;
 mod rx_prefilter;
 mod rx_translate;
 mod strings;
@@ -64,7 +65,7 @@ impl Prefilter {
     /// Whether `input` contains one of the literals (the slow reference check, for tests).
     pub fn may_match(&self, input: &[u8]) -> bool {
         let hay: Vec<u8> = if self.case_insensitive { input.to_ascii_lowercase() } else { input.to_vec() };
-        self.literals.iter().any(|lit| hay.windows(lit.len()).any(|w| w == lit.as_slice()))
+        self.literals.iter().any(|lit| lit.is_empty() || hay.windows(lit.len()).any(|w| w == lit.as_slice()))
     }
 }
 

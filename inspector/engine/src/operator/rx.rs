@@ -13,11 +13,13 @@
 //!    them as non-word bytes without case). Hitting the backtrack limit counts as no match,
 //!    as ModSecurity treats PCRE's match-limit error.
 //!
-//! Parameters with macros compile per evaluation ([`Tier::Dynamic`]; a pattern that fails
-//! to compile then does not match). Flags are those of libmodsecurity v3 (`Regex` in
+//! Parameters with macros compile at evaluation ([`Tier::Dynamic`]), keeping the last
+//! expansion's engine; a pattern that fails to compile then does not match. Flags are those of libmodsecurity v3 (`Regex` in
 //! `src/utils/regex.cc`): DOTALL and MULTILINE, i.e. `(?sm)`; an empty pattern matches.
 //! Captures follow ModSecurity: group 0 is the whole match, then groups 1..=9; a group
 //! that did not participate is stored as an empty value (ModSecurity leaves TX:n as is).
+
+use std::sync::{Arc, Mutex};
 
 use super::param::Param;
 use super::rx_prefilter;
@@ -39,11 +41,15 @@ pub enum Tier {
     Dynamic,
 }
 
+/// The last pattern a dynamic `@rx` expanded to, with its engine (macros usually expand to
+/// the same value request after request).
+type LastCompiled = Mutex<Option<(String, Arc<Result<Engine, String>>)>>;
+
 #[derive(Debug)]
 enum Engine {
     Regex(regex::bytes::Regex),
     Fancy(Box<fancy_regex::Regex>),
-    Dynamic(Param),
+    Dynamic(Param, LastCompiled),
     Always,
 }
 
@@ -59,7 +65,7 @@ impl Rx {
     pub fn new(pattern: &str) -> Result<Self, String> {
         let param = Param::new(pattern);
         if param.is_dynamic() {
-            return Ok(Self { engine: Engine::Dynamic(param), prefilter: None });
+            return Ok(Self { engine: Engine::Dynamic(param, Mutex::new(None)), prefilter: None });
         }
         if pattern.is_empty() {
             return Ok(Self { engine: Engine::Always, prefilter: None });
@@ -79,7 +85,7 @@ impl Rx {
         match self.engine {
             Engine::Regex(_) | Engine::Always => Tier::Regex,
             Engine::Fancy(_) => Tier::Fancy,
-            Engine::Dynamic(_) => Tier::Dynamic,
+            Engine::Dynamic(..) => Tier::Dynamic,
         }
     }
 
@@ -159,14 +165,23 @@ fn run(engine: &Engine, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
                 Ok(None) | Err(_) => false,
             }
         }
-        Engine::Dynamic(param) => {
+        Engine::Dynamic(param, last) => {
             let pattern = param.value(ctx).into_owned();
             if pattern.is_empty() {
                 return true;
             }
-            let (body, possessive) = translate(&pattern);
-            match build(&format!("(?sm){body}"), possessive) {
-                Ok(engine) => run(&engine, input, ctx),
+            let cached =
+                last.lock().ok().and_then(|l| l.as_ref().filter(|(p, _)| *p == pattern).map(|(_, e)| e.clone()));
+            let engine = cached.unwrap_or_else(|| {
+                let (body, possessive) = translate(&pattern);
+                let engine = Arc::new(build(&format!("(?sm){body}"), possessive));
+                if let Ok(mut l) = last.lock() {
+                    *l = Some((pattern, engine.clone()));
+                }
+                engine
+            });
+            match engine.as_ref() {
+                Ok(engine) => run(engine, input, ctx),
                 Err(_) => false,
             }
         }
