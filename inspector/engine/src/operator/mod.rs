@@ -177,8 +177,14 @@ pub fn compile(name: &str, param: &str, ctx: &LoadContext<'_>) -> Result<Box<dyn
         "verifyCPF" => Box::new(verify::Verify::new(verify::Kind::Cpf, param)?),
         "unconditionalMatch" => Box::new(misc::Constant(true)),
         "noMatch" => Box::new(misc::Constant(false)),
-        "rbl" => return Err("@rbl: not supported (needs network)".to_owned()),
-        "geoLookup" => return Err("@geoLookup: not supported (needs a GeoIP database)".to_owned()),
+        // The inspector makes no DNS queries from the request path: a blocklist lookup
+        // finds nothing, as ModSecurity's does when its resolver fails. CRS only reaches it
+        // when a Project Honey Pot key is configured.
+        "rbl" => Box::new(misc::Constant(false)),
+        // Without a GeoIP database (`SecGeoLookupDb`, which we do not load) ModSecurity's
+        // @geoLookup finds nothing and fails; CRS only reaches it when high-risk country
+        // codes are configured.
+        "geoLookup" => Box::new(misc::Constant(false)),
         "inspectFile" => return Err("@inspectFile: not supported (runs external programs)".to_owned()),
         _ => return Err(format!("unknown operator @{name}")),
     })
