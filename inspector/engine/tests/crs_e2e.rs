@@ -25,6 +25,9 @@ fn crs() -> &'static RuleSet {
     })
 }
 
+/// Extra request headers of a case.
+type Headers = &'static [(&'static str, &'static str)];
+
 struct Outcome {
     blocked_by: Option<u64>,
     logged: Vec<u64>,
@@ -57,13 +60,13 @@ fn run(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Outc
 
 #[test]
 fn the_canary_attacks_are_blocked_with_their_detection_rules() {
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let cases: &[(&str, &str, &[(&str, &str)], &str, u64)] = &[
+    const FORM: Headers = &[("Content-Type", "application/x-www-form-urlencoded")];
+    let cases: &[(&str, &str, Headers, &str, u64)] = &[
         ("GET", "/item?id=1%27%20or%20%271%27%3D%271", &[], "", 942100),
         ("GET", "/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", &[], "", 941100),
         ("GET", "/download?file=../../../../etc/passwd", &[], "", 930100),
         ("GET", "/ping?host=127.0.0.1%3Bcat%20%2Fetc%2Fpasswd", &[], "", 932100),
-        ("POST", "/login", &form, "user=admin%27--&pass=x", 942100),
+        ("POST", "/login", FORM, "user=admin%27--&pass=x", 942100),
         ("GET", "/", &[("User-Agent", "sqlmap/1.7.2#stable (https://sqlmap.org)")], "", 913100),
     ];
     for &(method, target, headers, body, detection) in cases {
@@ -75,13 +78,13 @@ fn the_canary_attacks_are_blocked_with_their_detection_rules() {
 
 #[test]
 fn ordinary_requests_pass_without_matches() {
-    let json = [("Content-Type", "application/json")];
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let cases: &[(&str, &str, &[(&str, &str)], &str)] = &[
+    const JSON: Headers = &[("Content-Type", "application/json")];
+    const FORM: Headers = &[("Content-Type", "application/x-www-form-urlencoded")];
+    let cases: &[(&str, &str, Headers, &str)] = &[
         ("GET", "/", &[], ""),
         ("GET", "/products?page=2&sort=price&q=red+shoes", &[], ""),
-        ("POST", "/api/orders", &json, r#"{"item": 42, "note": "leave at the door"}"#),
-        ("POST", "/contact", &form, "name=Ana+Lopez&message=Hello%2C+I+would+like+a+quote+for+10+chairs."),
+        ("POST", "/api/orders", JSON, r#"{"item": 42, "note": "leave at the door"}"#),
+        ("POST", "/contact", FORM, "name=Ana+Lopez&message=Hello%2C+I+would+like+a+quote+for+10+chairs."),
         ("GET", "/static/app.js", &[("Cookie", "session=abc123; theme=dark")], ""),
     ];
     for &(method, target, headers, body) in cases {

@@ -13,6 +13,7 @@ fn pairs(c: &Values) -> Vec<(String, String)> {
 #[test]
 fn uri_parts_follow_modsecurity() {
     // (target, REQUEST_URI, REQUEST_FILENAME, REQUEST_BASENAME, QUERY_STRING)
+    #[allow(clippy::type_complexity)] // a table: target, REQUEST_URI, FILENAME, BASENAME, QUERY_STRING
     let cases: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
         ("/", "/", "/", None, None),
         ("/a/b.php?x=1", "/a/b.php?x=1", "/a/b.php", Some("b.php"), Some("x=1")),
@@ -37,6 +38,7 @@ fn uri_parts_follow_modsecurity() {
 
 #[test]
 fn arguments_split_and_decode() {
+    #[allow(clippy::type_complexity)] // a table: input, arguments, invalid escape
     let cases: &[(&str, &[(&str, &str)], bool)] = &[
         ("a=1&b=2", &[("a", "1"), ("b", "2")], false),
         ("a=1&a=2", &[("a", "1"), ("a", "2")], false),
