@@ -1,0 +1,168 @@
+//! The kernel accepts what we render: every ruleset passes `nft -c -f` in a throwaway network
+//! namespace, and the transactions of the diff tests apply on top of the ruleset they start
+//! from. Needs root and `nft`; otherwise the tests say loudly what is missing and pass.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod nft_support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nft_support::nft::config::Health;
+use nft_support::nft::delta::NodeState;
+use nft_support::nft::diff::diff;
+use nft_support::nft::{inspector, node, sidecar};
+use nft_support::{chain_config, config, examples, sidecar_config};
+use policy_crd::flow::NodePlan;
+
+/// A network namespace deleted when dropped, also when the test panics.
+struct Netns(String);
+
+impl Netns {
+    fn new() -> Netns {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("cw-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        run(Command::new("ip").args(["netns", "add", &name]));
+        Netns(name)
+    }
+
+    /// `nft [-c] -f <text>` inside the namespace; panics with nft's message on failure.
+    fn nft(&self, check: bool, what: &str, text: &str) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.0, "nft"]);
+        if check {
+            cmd.arg("-c");
+        }
+        let out = cmd.arg("-f").arg(file.path()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "nft rejected {what}:\n{}\n--- file ---\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `nft <args>` inside the namespace, its stdout.
+    fn list(&self, args: &[&str]) -> String {
+        let out = Command::new("ip").args(["netns", "exec", &self.0, "nft"]).args(args).output().unwrap();
+        assert!(out.status.success(), "nft {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Whether the kernel can be asked; if not, a SKIP line on the real stderr (not captured).
+fn kernel_available(test: &str) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let nft = Command::new("nft").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ip = Command::new("ip").arg("-V").output().is_ok_and(|o| o.status.success());
+    let missing: Vec<&str> =
+        [(!root, "root"), (!nft, "nft (apt-get install nftables)"), (!ip, "ip (apt-get install iproute2)")]
+            .into_iter()
+            .filter_map(|(m, what)| m.then_some(what))
+            .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** SKIP {test}: rulesets NOT checked by the kernel: missing {} ***\n",
+        missing.join(", ")
+    );
+    false
+}
+
+#[test]
+fn every_rendered_ruleset_loads() {
+    if !kernel_available("every_rendered_ruleset_loads") {
+        return;
+    }
+    let manifests = examples();
+    let engine = manifests.engine();
+    for health in [Health::Healthy, Health::Down] {
+        let cfg = config(&manifests, health);
+        for name in ["node-a", "node-b"] {
+            let (plan, sets) = engine.node_plan(name);
+            Netns::new().nft(true, name, &node::node(&plan, &sets, &cfg, &chain_config()).to_nft());
+            for pod in &plan.pods {
+                Netns::new().nft(true, &pod.pod, &sidecar::sidecar(pod, &sets, &cfg, &sidecar_config()).to_nft());
+            }
+        }
+        Netns::new().nft(true, "inspector", &inspector::inspector(&cfg, &chain_config()).to_nft());
+    }
+}
+
+#[test]
+fn golden_files_load() {
+    if !kernel_available("golden_files_load") {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".nft") && !name.starts_with("diff-") {
+            Netns::new().nft(true, &name, &std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+#[test]
+fn transactions_apply_on_the_ruleset_they_start_from() {
+    if !kernel_available("transactions_apply_on_the_ruleset_they_start_from") {
+        return;
+    }
+    let manifests = examples();
+    let mut engine = manifests.engine();
+    let healthy = config(&manifests, Health::Healthy);
+    let (plan, sets) = engine.node_plan("node-a");
+    let state = NodeState { plan, sets };
+    let base = node::node(&state.plan, &state.sets, &healthy, &chain_config());
+    let netns = Netns::new();
+    netns.nft(false, "base", &diff(&Default::default(), &base).text);
+
+    // A pod joins: element updates only.
+    let mut pod = manifests
+        .pods
+        .iter()
+        .find(|p| p.name.starts_with("frontend") && p.node.as_deref() == Some("node-a"))
+        .unwrap()
+        .clone();
+    pod.name = "frontend-new".into();
+    pod.ip = Some("10.244.1.14".parse().unwrap());
+    let next = state.apply(&engine.upsert_pod(pod));
+    let grown = node::node(&next.plan, &next.sets, &healthy, &chain_config());
+    let tx = diff(&base, &grown);
+    netns.nft(true, "add-pod (check)", &tx.text);
+    netns.nft(false, "add-pod", &tx.text);
+    let listed = netns.list(&["list", "set", "inet", "chainwall", "pods.shop/frontend-ingress/ingress"]);
+    assert!(listed.contains("10.244.1.14"), "{listed}");
+
+    // The inspector goes down: the health maps switch, in place.
+    let down = node::node(&next.plan, &next.sets, &config(&manifests, Health::Down), &chain_config());
+    netns.nft(false, "health-down", &diff(&grown, &down).text);
+    let listed = netns.list(&["list", "map", "bridge", "chainwall", "open_flows"]);
+    assert!(listed.contains("goto bypass"), "{listed}");
+
+    // A structural change replaces the whole table in one transaction.
+    let replaced =
+        node::node(&NodePlan { node: "node-a".into(), pods: vec![] }, &Default::default(), &healthy, &chain_config());
+    netns.nft(false, "replace", &diff(&down, &replaced).text);
+    let listed = netns.list(&["list", "table", "inet", "chainwall"]);
+    assert!(!listed.contains("pods.shop"), "{listed}");
+}
