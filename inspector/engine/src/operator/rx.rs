@@ -145,6 +145,8 @@ fn run(engine: &Engine, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
     match engine {
         Engine::Always => true,
         Engine::Regex(re) if !capturing => re.is_match(input),
+        // Most values do not match: the DFA says so without building captures.
+        Engine::Regex(re) if !re.is_match(input) => false,
         Engine::Regex(re) => match re.captures(input) {
             Some(caps) => {
                 let groups = last_set(caps.iter().map(|m| m.map(|m| m.as_bytes().to_vec())));

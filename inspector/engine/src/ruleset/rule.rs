@@ -25,6 +25,9 @@ pub struct Rule {
     pub operator: Option<RuleOperator>,
     /// Transformations, in order, after `t:none` resets.
     pub transforms: Vec<(String, Transform)>,
+    /// For each transformation, a key naming the chain up to it (equal chains, equal keys),
+    /// so results can be shared between rules.
+    pub transform_keys: Vec<u64>,
     /// `multiMatch`: run the operator after every transformation that changed the value.
     pub multi_match: bool,
     /// `capture`: keep regex groups in `TX:0`..`TX:9`.
@@ -111,6 +114,7 @@ pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>
         exclusions,
         operator,
         transforms: Vec::new(),
+        transform_keys: Vec::new(),
         multi_match: false,
         capture: false,
         msg: None,
@@ -130,6 +134,7 @@ pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>
         let own = i >= defaults.actions.len();
         apply(&mut rule, action, own)?;
     }
+    rule.transform_keys = chain_keys(rule.transforms.iter().map(|(name, _)| name.as_str()));
     Ok(rule)
 }
 
@@ -172,6 +177,20 @@ fn apply(rule: &mut Rule, action: &ActionSpec, own: bool) -> Result<(), String> 
         _ => {}
     }
     Ok(())
+}
+
+/// FNV-1a over the names of each prefix of a transformation chain (case-insensitive, as
+/// names are).
+fn chain_keys<'a>(names: impl Iterator<Item = &'a str>) -> Vec<u64> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    names
+        .map(|name| {
+            for b in name.bytes().map(|b| b.to_ascii_lowercase()).chain([b',']) {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            hash
+        })
+        .collect()
 }
 
 fn severity(v: &str) -> Result<u8, String> {

@@ -28,6 +28,7 @@ impl Transaction<'_> {
             Some(AllowScope::Request) if phase <= 2 => return None,
             _ => self.allow = None,
         }
+        self.transformed.clear();
         let rules = self.rules;
         let items = &rules.phases[usize::from(phase.clamp(1, 5)) - 1];
         let mut skip = 0u32;
@@ -110,11 +111,12 @@ impl Transaction<'_> {
         };
         let mut out = Vec::new();
         for v in &values {
-            for candidate in candidates(rule, &v.value) {
+            let stable = matches!(v.value, Cow::Borrowed(_));
+            for candidate in self.transformed.candidates(rule, v.collection, &v.value, stable) {
                 let mut captures = Vec::new();
                 let mut ctx = OpContext { expand: &expand, captures: rule.capture.then_some(&mut captures) };
                 if operator.op.evaluate(&candidate, &mut ctx) != operator.negated {
-                    out.push(Match { name: v.name(), value: candidate.into_owned(), captures });
+                    out.push(Match { name: v.name(), value: candidate.to_vec(), captures });
                 }
             }
         }
@@ -124,6 +126,10 @@ impl Transaction<'_> {
     fn excluded(&self, rule: &Rule, head: &Rule, v: &Value<'_>) -> bool {
         if rule.exclusions.iter().any(|e| e.excludes(v.collection, &v.key)) {
             return true;
+        }
+        let o = &self.overrides;
+        if o.removed_targets_by_id.is_empty() && o.removed_targets_by_tag.is_empty() {
+            return false;
         }
         let name = v.name();
         let by_id =
@@ -140,31 +146,6 @@ impl Transaction<'_> {
         self.overrides.removed_ids.iter().any(|r| r.contains(rule.id))
             || self.overrides.removed_tags.iter().any(|t| rule.tags.contains(t))
     }
-}
-
-/// The values the operator sees: the final transformation result, or with `multiMatch` the
-/// original and every intermediate result that differs from the one before.
-fn candidates<'v>(rule: &Rule, value: &'v [u8]) -> Vec<Cow<'v, [u8]>> {
-    let mut current: Cow<'v, [u8]> = Cow::Borrowed(value);
-    let mut out = Vec::new();
-    if rule.multi_match {
-        out.push(current.clone());
-    }
-    for (_, transform) in &rule.transforms {
-        let next = match &current {
-            Cow::Borrowed(b) => transform(b),
-            Cow::Owned(o) => Cow::Owned(transform(o).into_owned()),
-        };
-        let changed = next.as_ref() != current.as_ref();
-        current = next;
-        if rule.multi_match && changed {
-            out.push(current.clone());
-        }
-    }
-    if !rule.multi_match {
-        out.push(current);
-    }
-    out
 }
 
 /// `ARGS:foo` written in a ctl matches the value named `ARGS:foo` (case-insensitively);

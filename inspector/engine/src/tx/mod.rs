@@ -12,6 +12,7 @@ mod effects;
 mod eval;
 mod resolve;
 mod state;
+mod transformed;
 
 use std::net::SocketAddr;
 

@@ -108,6 +108,7 @@ pub struct Transaction<'r> {
     pub(super) allow: Option<AllowScope>,
     pub(super) matches: Vec<MatchedRule>,
     pub(super) interruption: Option<Interruption>,
+    pub(super) transformed: super::transformed::TransformCache,
 }
 
 impl<'r> Transaction<'r> {
@@ -128,6 +129,7 @@ impl<'r> Transaction<'r> {
             allow: None,
             matches: Vec::new(),
             interruption: None,
+            transformed: Default::default(),
         }
     }
 
