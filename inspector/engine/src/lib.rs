@@ -9,8 +9,10 @@
 //! - [`values`]: runtime collections: ordered, case-insensitive multimaps (ARGS, headers, TX, ...).
 //! - [`ruleset`]: the rule compiler: directives to phases of compiled rules.
 //! - [`tx`]: transactions: phases, rule evaluation, actions, verdicts.
+//! - [`body`]: request body processors (JSON, multipart, XML).
 //! - [`request`]: the variables libmodsecurity derives from the request line and headers.
 
+pub mod body;
 pub mod operator;
 pub mod request;
 pub mod ruleset;

@@ -64,8 +64,18 @@ impl Transaction<'_> {
             C::Ip | C::Global | C::Session | C::User | C::Resource => keyed(&self.persistent[persistent(c)], out),
             C::MatchedVars => keyed(&self.matched.vars, out),
             C::MatchedVarsNames => names(&self.matched.vars, out),
-            C::Rule | C::Env | C::Geo | C::Xml | C::MultipartFilename | C::MultipartName | C::MultipartPartHeaders => {}
-            C::FilesTmpContent | C::FilesTmpNames => {}
+            C::MultipartFilename => keyed(&self.body.multipart_filenames, out),
+            C::MultipartName => keyed(&self.body.multipart_names, out),
+            C::MultipartPartHeaders => keyed(&self.body.multipart_part_headers, out),
+            C::FilesTmpContent => keyed(&self.body.files_tmp_content, out),
+            // Only `XML:/*` (the root's text) is evaluated; other XPath selects nothing.
+            C::Xml => {
+                let root = select.is_none_or(|s| matches!(s, Select::Key(k) if k == b"/*"));
+                if let Some(text) = self.body.xml.as_deref().filter(|_| root) {
+                    out.push(Value { collection: c, key: Cow::Borrowed(b"/*"), value: Cow::Borrowed(text) });
+                }
+            }
+            C::Rule | C::Env | C::Geo | C::FilesTmpNames => {}
             scalar => {
                 if let Some(value) = self.scalar(scalar) {
                     out.push(Value { collection: c, key: Cow::Borrowed(&[]), value });
@@ -109,9 +119,12 @@ impl Transaction<'_> {
             C::RequestBodyLength => text(self.body.raw.len().to_string()),
             C::ReqbodyProcessor => self.body.processor.map(|p| Cow::Borrowed(p.name().as_bytes())),
             C::ReqbodyError | C::ReqbodyProcessorError => flag(self.body.error.is_some()),
-            C::ReqbodyErrorMsg | C::ReqbodyProcessorErrorMsg => self.body.error.as_deref().map(|e| b(e.as_bytes()))?,
+            C::ReqbodyErrorMsg | C::ReqbodyProcessorErrorMsg => {
+                b(self.body.error.as_deref().unwrap_or_default().as_bytes())
+            }
             C::UrlencodedError => flag(r.urlencoded_error),
             C::ArgsCombinedSize => text(self.args.combined_size().to_string()),
+            C::FilesCombinedSize if self.body.files_sizes.is_empty() => Some(Cow::Borrowed(&[])),
             C::FilesCombinedSize => text(self.body.files_sizes.iter().map(|(_, v)| atoi(v)).sum::<i64>().to_string()),
             C::RemoteAddr | C::RemoteHost => text(self.connection.client.ip().to_string()),
             C::RemotePort => text(self.connection.client.port().to_string()),
@@ -130,7 +143,8 @@ impl Transaction<'_> {
                 text(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0).to_string())
             }
             multipart if multipart.name().starts_with("MULTIPART_") => {
-                let value = self.body.multipart_flags.first(multipart.name().as_bytes()).unwrap_or(b"0");
+                // Unset (no multipart body, or MULTIPART_FILE_LIMIT_EXCEEDED) reads as empty.
+                let value = self.body.multipart_flags.first(multipart.name().as_bytes()).unwrap_or_default();
                 Some(Cow::Borrowed(value))
             }
             _ => None,

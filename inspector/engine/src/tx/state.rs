@@ -68,7 +68,15 @@ pub(super) struct Body {
     pub files: Values,
     pub files_names: Values,
     pub files_sizes: Values,
+    /// `FILES_TMP_CONTENT`: empty per file, as files are not extracted.
+    pub files_tmp_content: Values,
+    /// `MULTIPART_*` flags (and `INBOUND_DATA_ERROR`), once the multipart processor ran.
     pub multipart_flags: Values,
+    pub multipart_names: Values,
+    pub multipart_filenames: Values,
+    pub multipart_part_headers: Values,
+    /// `XML:/*`: the root element's text.
+    pub xml: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Default)]
