@@ -106,35 +106,24 @@ pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>
         }),
     };
     let all: Vec<&ActionSpec> = defaults.actions.iter().chain(actions).collect();
-    let mut rule = Rule {
-        id,
-        phase,
-        location: location.to_owned(),
-        targets,
-        exclusions,
-        operator,
-        transforms: Vec::new(),
-        transform_keys: Vec::new(),
-        multi_match: false,
-        capture: false,
-        msg: None,
-        logdata: None,
-        tags: Vec::new(),
-        severity: None,
-        log: true,
-        setvars: Vec::new(),
-        disruptive: None,
-        status: None,
-        skip: 0,
-        skip_after: None,
-        ctls: Vec::new(),
-        chain: None,
-    };
+    let mut rule = Rule::bare(id, phase, location);
+    rule.targets = targets;
+    rule.exclusions = exclusions;
+    rule.operator = operator;
     for (i, action) in all.iter().enumerate() {
         let own = i >= defaults.actions.len();
         apply(&mut rule, action, own)?;
     }
     rule.transform_keys = chain_keys(rule.transforms.iter().map(|(name, _)| name.as_str()));
+    if rule.disruptive == Some(Disruptive::Block) {
+        // `block` does what the phase's SecDefaultAction says (CRS: pass; a config may deny).
+        let mut default = Rule::bare(rule.id, rule.phase, &rule.location);
+        for action in &defaults.actions {
+            apply(&mut default, action, false)?;
+        }
+        rule.disruptive = default.disruptive.filter(|d| *d != Disruptive::Block);
+        rule.status = rule.status.or(default.status);
+    }
     Ok(rule)
 }
 
@@ -177,6 +166,36 @@ fn apply(rule: &mut Rule, action: &ActionSpec, own: bool) -> Result<(), String> 
         _ => {}
     }
     Ok(())
+}
+
+impl Rule {
+    /// A rule with no targets, operator or actions yet.
+    fn bare(id: u64, phase: u8, location: &str) -> Self {
+        Self {
+            id,
+            phase,
+            location: location.to_owned(),
+            targets: Vec::new(),
+            exclusions: Vec::new(),
+            operator: None,
+            transforms: Vec::new(),
+            transform_keys: Vec::new(),
+            multi_match: false,
+            capture: false,
+            msg: None,
+            logdata: None,
+            tags: Vec::new(),
+            severity: None,
+            log: true,
+            setvars: Vec::new(),
+            disruptive: None,
+            status: None,
+            skip: 0,
+            skip_after: None,
+            ctls: Vec::new(),
+            chain: None,
+        }
+    }
 }
 
 /// FNV-1a over the names of each prefix of a transformation chain (case-insensitive, as
