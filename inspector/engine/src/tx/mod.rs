@@ -97,3 +97,11 @@ impl Transaction<'_> {
         self.interruption = interrupted;
     }
 }
+
+/// Transactions move between threads (an async proxy awaits the upstream mid-transaction).
+const _: fn() = || {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<Transaction<'static>>();
+    sync::<RuleSet>();
+};

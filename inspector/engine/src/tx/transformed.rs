@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Deref;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::ruleset::Rule;
 use crate::seclang::Collection as C;
@@ -15,7 +15,7 @@ use crate::seclang::Collection as C;
 #[derive(Clone, Debug)]
 pub(super) enum Bytes<'a> {
     Borrowed(&'a [u8]),
-    Shared(Rc<[u8]>),
+    Shared(Arc<[u8]>),
 }
 
 impl Deref for Bytes<'_> {
@@ -35,7 +35,7 @@ pub(super) struct TransformCache {
 }
 
 /// Address, length and chain key of a value → its transformed bytes.
-type Results = HashMap<(usize, usize, u64), Rc<[u8]>, BuildHasherDefault<KeyHasher>>;
+type Results = HashMap<(usize, usize, u64), Arc<[u8]>, BuildHasherDefault<KeyHasher>>;
 
 /// The keys are an address, a length and an FNV hash: mixing them is enough (no DoS
 /// concern: requests cannot choose addresses).
@@ -92,12 +92,12 @@ impl TransformCache {
                     let next = match transform(&current) {
                         // Transformations borrow their input exactly when nothing changed.
                         std::borrow::Cow::Borrowed(_) => current.clone(),
-                        std::borrow::Cow::Owned(changed) => Bytes::Shared(Rc::from(changed)),
+                        std::borrow::Cow::Owned(changed) => Bytes::Shared(Arc::from(changed)),
                     };
                     if cacheable {
-                        let shared: Rc<[u8]> = match &next {
+                        let shared: Arc<[u8]> = match &next {
                             Bytes::Shared(s) => s.clone(),
-                            Bytes::Borrowed(b) => Rc::from(*b),
+                            Bytes::Borrowed(b) => Arc::from(*b),
                         };
                         self.results.borrow_mut().insert(cache_key, shared);
                     }
