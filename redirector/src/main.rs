@@ -2,8 +2,6 @@
 //! through an inspector. Today: `plan`, the offline query tool over manifest files.
 
 mod load;
-#[allow(dead_code)] // used by the agent (issue 5); today only the tests call it
-mod nft;
 mod plan_cmd;
 
 use std::process::ExitCode;

@@ -1,10 +1,8 @@
-//! Shared by the `nft_*` tests: the nft module itself (the crate is a binary, so the tests
-//! compile the module from its source), the example app, and the configs used for goldens.
+//! Shared by the `nft_*` tests: the example app and the configs used for goldens.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../src/nft/mod.rs"]
-pub mod nft;
+pub use redirector::nft;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
