@@ -1,0 +1,72 @@
+//! `attack-tests`: Chainwall's attack corpus tools. `differential` runs the corpus through
+//! nginx + ModSecurity + CRS and through our engine, and reports where they disagree.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use attack_tests::conf::EngineMode;
+use attack_tests::run::{Options, run};
+use attack_tests::{corpus, default_corpus, gotestwaf};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Chainwall attack corpus and differential tests")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare our engine with nginx + ModSecurity v3 + CRS 3.3.4 over the corpus.
+    Differential {
+        /// Corpus directory (*.yaml).
+        #[arg(long, env = "ATTACK_TESTS_CORPUS", default_value_os_t = default_corpus())]
+        corpus: PathBuf,
+        /// CRS paranoia level of both peers.
+        #[arg(long, env = "ATTACK_TESTS_PARANOIA", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
+        paranoia: u8,
+        /// Rule engine mode of both peers.
+        #[arg(long, env = "ATTACK_TESTS_ENGINE", value_enum, default_value_t = EngineMode::DetectionOnly)]
+        engine: EngineMode,
+        /// Also run the payloads of a gotestwaf testcases checkout.
+        #[arg(long, env = "ATTACK_TESTS_GOTESTWAF")]
+        gotestwaf: Option<PathBuf>,
+        /// Print the report as JSON on stdout.
+        #[arg(long, env = "ATTACK_TESTS_JSON")]
+        json: bool,
+        /// Keep the temp prefix (nginx config, error and audit logs).
+        #[arg(long, env = "ATTACK_TESTS_KEEP_TEMP")]
+        keep_temp: bool,
+        /// Only check the options and load the corpus, then exit.
+        #[arg(long)]
+        check_config: bool,
+    },
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    let Command::Differential { corpus: dir, paranoia, engine, gotestwaf: gtw, json, keep_temp, check_config } =
+        Cli::parse().command;
+    let mut requests = corpus::load_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
+    eprintln!("corpus: {} requests from {}", requests.len(), dir.display());
+    if let Some(gdir) = gtw {
+        let (extra, skipped) = gotestwaf::load(&gdir);
+        eprintln!("gotestwaf: {} requests from {}", extra.len(), gdir.display());
+        for s in skipped {
+            eprintln!("gotestwaf: skipped {s}");
+        }
+        requests.extend(extra);
+    }
+    if check_config {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = Options { requests, paranoia, engine, keep_temp };
+    let report = run(&opts, &mut |line| eprintln!("{line}"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,67 @@
+//! Our side: `inspector-engine` in-process, loading the very `main.conf` nginx loads, and
+//! fed the same request bytes (and the backend's `200 ok` response) that ModSecurity saw.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use inspector_engine::ruleset::{self, RuleSet};
+use inspector_engine::seclang::{FsSource, parse};
+use inspector_engine::tx::Connection;
+
+use crate::Error;
+
+/// Compiles the ModSecurity config at `main_conf`.
+pub fn compile(main_conf: &Path) -> Result<RuleSet, Error> {
+    let config = parse(main_conf, &FsSource).map_err(|e| Error::Engine(e.to_string()))?;
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    ruleset::compile(&config, &read).map_err(|e| Error::Engine(e.to_string()))
+}
+
+/// What our engine reported for one request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Ids of the matched rules that log.
+    pub ids: BTreeSet<u64>,
+    /// The rule that interrupted the transaction (engine `On` only).
+    pub interrupted_by: Option<u64>,
+}
+
+/// The response the peer's backend gives (`return 200 "ok\n"`, text/plain).
+const RESPONSE_HEADERS: &[(&str, &str)] = &[
+    ("Server", "nginx/1.22.1"),
+    ("Date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+    ("Content-Type", "text/plain"),
+    ("Content-Length", "3"),
+    ("Connection", "keep-alive"),
+];
+
+/// Runs one request through every phase, as nginx's connector does.
+pub fn evaluate(
+    rules: &RuleSet,
+    server: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Outcome {
+    let connection = Connection { client: SocketAddr::from(([127, 0, 0, 1], 40000)), server };
+    let mut tx = rules.transaction(connection, "attack-tests".into());
+    let request_headers = headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
+    let mut stop = tx.request_headers(method.as_bytes(), target.as_bytes(), "1.1", request_headers);
+    if stop.is_none() {
+        stop = tx.request_body(body);
+    }
+    if stop.is_none() {
+        let response_headers = RESPONSE_HEADERS.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
+        stop = tx.response_headers(200, "HTTP/1.1", response_headers);
+    }
+    if stop.is_none() {
+        stop = tx.response_body(b"ok\n");
+    }
+    tx.finish();
+    Outcome {
+        ids: tx.matched_rules().iter().filter(|m| m.logged).map(|m| m.id).collect(),
+        interrupted_by: stop.map(|i| i.rule_id),
+    }
+}
