@@ -164,6 +164,12 @@ impl Parser {
         let mut was_boundary = false;
         if self.line_is_whole && text.len() > 3 && text.starts_with(b"--") {
             if text.len() >= b.len() + 2 && text[2..].starts_with(&b) {
+                if self.part.is_some() && !self.in_data {
+                    // libmodsecurity 3.0.9 refuses a boundary while a part's headers are open.
+                    self.out.flags.invalid_part = true;
+                    self.line = line;
+                    return self.fail("Multipart: Invalid part (headers not finished).");
+                }
                 if self.boundaries > 0 {
                     self.out.flags.unmatched_boundary = 2;
                 }
@@ -219,7 +225,10 @@ impl Parser {
                     self.line = line;
                     return self.fail(format!("Multipart: Part header line over {LINE_LIMIT} bytes long"));
                 }
-                self.part_header(&line);
+                if self.part_header(&line).is_err() {
+                    self.line = line;
+                    return Err(());
+                }
             } else {
                 self.part_data(&line);
             }
@@ -234,6 +243,10 @@ impl Parser {
             if part.name.is_empty() {
                 self.out.flags.invalid_part = true;
             } else {
+                // Exported as the part closes, even if the body later proves broken.
+                for line in &part.lines {
+                    self.out.part_headers.push(part.name.clone(), line.clone());
+                }
                 self.parts.push(part);
             }
         }

@@ -85,7 +85,6 @@ impl Parser {
                 }
                 text = v[start..p].to_vec();
             }
-            self.out.flags.invalid_quoting |= text.contains(&b'\'');
             match name {
                 b"name" => {
                     self.out.names.push(text.clone(), text.clone());

@@ -90,13 +90,13 @@ pub(super) fn boundary(header: &[u8], flags: &mut Flags) -> Boundary {
         }
         flags.boundary_whitespace = true;
     }
-    let value = &header[eq + 1..];
+    // 3.0.9 ends the value at the next parameter (`boundary=x; charset=utf-8`).
+    let value = header[eq + 1..].split(|&c| c == b';').next().unwrap_or_default();
     flags.boundary_whitespace |= value.first().is_some_and(|&c| is_space(c));
     let boundary = if value.len() >= 2 && value[0] == b'"' && value[value.len() - 1] == b'"' {
         let inner = &value[1..value.len() - 1];
         if inner.is_empty() {
-            // libmodsecurity returns -1 from a bool function here: "success", empty boundary.
-            return Boundary::Ok(Vec::new());
+            return Boundary::Silent;
         }
         flags.boundary_quoted = true;
         inner
