@@ -8,8 +8,9 @@ use attack_tests::conf::EngineMode;
 use attack_tests::run::{Options, run};
 use attack_tests::{Error, corpus, default_corpus};
 
-/// Measured on 2026-11-23 with Debian's CRS 3.3.4: 207/207 requests agree (ids and verdict).
-/// The margin lets one or two requests drift while an engine change is in flight.
+/// Measured with Debian's CRS 3.3.4: 207 of 208 requests agree (99.5%, ids and verdict); the
+/// one difference is xss-query-011 (941100, libinjection's `on*` attribute rule, see the
+/// corpus). The margin lets one more request drift while an engine change is in flight.
 const MIN_AGREEMENT: f64 = 0.99;
 
 #[test]
