@@ -10,6 +10,10 @@ use crate::values::Values;
 /// libmodsecurity's default `SecRequestBodyJsonDepthLimit`.
 pub const DEFAULT_DEPTH_LIMIT: usize = 10_000;
 
+/// Our own bound on the bytes of argument names and values one body may produce: deep
+/// paths repeated over many scalars would otherwise amplify a small body into gigabytes.
+pub const MAX_OUTPUT: usize = 64 << 20;
+
 /// One open container: its path and, for arrays, the next element index.
 struct Frame {
     path: Vec<u8>,
@@ -41,6 +45,7 @@ pub fn parse(body: &[u8], depth_limit: usize, args: &mut Values) -> Result<(), S
     let mut stack: Vec<Frame> = Vec::new();
     let mut key: Vec<u8> = Vec::new();
     let mut want = Want::Value;
+    let mut produced = 0;
     loop {
         if want == Want::Done {
             return if lexer.only_whitespace_left() { Ok(()) } else { Err(parse_error("trailing garbage")) };
@@ -81,7 +86,12 @@ pub fn parse(body: &[u8], depth_limit: usize, args: &mut Values) -> Result<(), S
                 if array.is_some() { Want::ValueOrEnd } else { Want::KeyOrEnd }
             }
             (Want::Value | Want::ValueOrEnd, Token::Scalar(value) | Token::String(value)) => {
-                args.push(child_path(&mut stack, &key), value);
+                let name = child_path(&mut stack, &key);
+                produced += name.len() + value.len();
+                if produced > MAX_OUTPUT {
+                    return Err(parse_error("arguments exceed the size limit"));
+                }
+                args.push(name, value);
                 after_value(&stack)
             }
             (Want::Value | Want::ValueOrEnd, _) => {

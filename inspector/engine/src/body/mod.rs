@@ -10,6 +10,7 @@ mod json_lex;
 pub mod multipart;
 mod multipart_cd;
 mod multipart_ct;
+mod multipart_flags;
 mod multipart_part;
 pub mod xml;
 mod xml_dtd;

@@ -4,6 +4,7 @@
 //! size, as libxml2 bounds entity amplification.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use super::xml_scan::Scanner;
 
@@ -16,7 +17,7 @@ const MAX_EXPANDED: usize = 1 << 20;
 /// `None` for external ones (which expand to nothing).
 #[derive(Default)]
 pub(crate) struct Entities {
-    declared: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    declared: HashMap<Vec<u8>, Option<Vec<u8>>>,
     expanded: Cell<usize>,
 }
 
@@ -50,7 +51,7 @@ impl Entities {
                     out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
                 }
                 _ => {
-                    let value = &self.declared.iter().find(|(n, _)| n == name)?.1;
+                    let value = self.declared.get(name)?;
                     let Some(value) = value else { continue };
                     let total = self.expanded.get() + value.len();
                     if depth >= MAX_DEPTH || total > MAX_EXPANDED {
@@ -131,8 +132,8 @@ fn entity(s: &mut Scanner, entities: &mut Entities) -> Option<()> {
     };
     s.skip_space();
     s.expect(b">")?;
-    if !parameter && !entities.declared.iter().any(|(n, _)| *n == name) {
-        entities.declared.push((name, value));
+    if !parameter {
+        entities.declared.entry(name).or_insert(value);
     }
     Some(())
 }
