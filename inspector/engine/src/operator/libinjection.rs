@@ -30,8 +30,35 @@ impl Detector for LibInjection {
     }
 
     fn xss(&self, input: &[u8]) -> bool {
-        libinjectionrs::detect_xss(input).is_injection()
+        libinjectionrs::detect_xss(input).is_injection() || any_event_handler(input)
     }
+}
+
+/// ModSecurity 3.0.9 bundles libinjection 3.9, which treats every attribute of five or more
+/// characters starting with `on` as dangerous (`onpointerrawupdate=...`); `libinjectionrs`
+/// follows the later event-name list. This adds the older rule back: an `on*` attribute
+/// with a value (or named by an `attributeName` value) in any of libinjection's contexts.
+fn any_event_handler(input: &[u8]) -> bool {
+    use libinjectionrs::xss::{Html5Flags as F, Html5State, TokenType};
+    let handler = |name: &[u8]| name.len() >= 5 && name[..2].eq_ignore_ascii_case(b"on");
+    [F::DataState, F::ValueNoQuote, F::ValueSingleQuote, F::ValueDoubleQuote, F::ValueBackQuote].into_iter().any(
+        |flags| {
+            let mut html = Html5State::new(input, flags);
+            let (mut handler_named, mut indirect) = (false, false);
+            while html.next() {
+                let token = &html.token_start[..html.token_len];
+                match html.token_type {
+                    TokenType::AttrName => {
+                        handler_named = handler(token);
+                        indirect = token.eq_ignore_ascii_case(b"attributename");
+                    }
+                    TokenType::AttrValue if handler_named || (indirect && handler(token)) => return true,
+                    _ => (handler_named, indirect) = (false, false),
+                }
+            }
+            false
+        },
+    )
 }
 
 /// `@detectSQLi`.
