@@ -1,0 +1,79 @@
+//! Phase "accept": the listeners. Each accepted connection is served by hyper-util's auto
+//! builder (HTTP/1.1 with keep-alive, or h2c with prior knowledge) with the head limits and
+//! the header-read timeout; each request goes to [`Proxy::handle`]. The admin listener
+//! serves [`health::handle`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::health::{self, Admin};
+use crate::proxy::Proxy;
+
+/// The HTTP server settings of the proxy listener.
+pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(max_header_bytes.max(8192))
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new()).max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX));
+    builder
+}
+
+/// Accepts proxy connections until `shutdown` changes.
+pub async fn proxy(
+    listener: TcpListener,
+    proxy: Arc<Proxy>,
+    builder: auto::Builder<TokioExecutor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let Ok(local) = stream.local_addr() else { continue };
+        let _ = stream.set_nodelay(true);
+        let (proxy, builder) = (proxy.clone(), builder.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |req| proxy.clone().handle(client, local, req));
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(%client, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Serves the admin endpoints until `shutdown` changes.
+pub async fn admin(listener: TcpListener, admin: Arc<Admin>, mut shutdown: watch::Receiver<bool>) {
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+            _ = shutdown.changed() => return,
+        };
+        let (admin, builder) = (admin.clone(), builder.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |req| health::handle(admin.clone(), req));
+            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}

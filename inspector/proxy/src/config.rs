@@ -1,0 +1,179 @@
+//! Command line and environment (`INSPECTOR_*`) configuration, and its validation.
+//!
+//! [`Args`] is what clap parses; [`Args::validate`] turns it into a [`Config`] whose every
+//! value has been checked, before any port is bound or any rule is compiled.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Chainwall's inspection proxy: every HTTP request is evaluated by the SecLang/CRS engine
+/// before a canonical copy of it is forwarded to the upstream.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "inspector", version, about, long_about = None)]
+pub struct Args {
+    /// Address the proxy listens on (HTTP/1.1 and h2c prior knowledge).
+    #[arg(long, env = "INSPECTOR_LISTEN", default_value = "0.0.0.0:15001")]
+    pub listen: SocketAddr,
+    /// Explicit reverse-proxy mode: every request goes to this upstream (HOST:PORT).
+    #[arg(long, env = "INSPECTOR_UPSTREAM", conflicts_with = "transparent")]
+    pub upstream: Option<SocketAddr>,
+    /// Transparent mode (the original destination comes from the socket). Not yet supported.
+    #[arg(long, env = "INSPECTOR_TRANSPARENT", value_enum)]
+    pub transparent: Option<Transparent>,
+    /// SecLang rule file (repeatable, `Include` allowed); files are loaded in the given order.
+    #[arg(long = "rules", env = "INSPECTOR_RULES", value_delimiter = ',', required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Address of the metrics server (/metrics, /healthz, /readyz).
+    #[arg(long, env = "INSPECTOR_METRICS_LISTEN", default_value = "127.0.0.1:15090")]
+    pub metrics_listen: SocketAddr,
+    /// Audit log: one JSON line per transaction with a match or a block (`-` = stdout).
+    #[arg(long, env = "INSPECTOR_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// HTTP status answered to blocked requests.
+    #[arg(long, env = "INSPECTOR_BLOCK_STATUS", default_value_t = 403)]
+    pub block_status: u16,
+    /// Largest request body buffered for inspection; a larger one is answered 413 and never forwarded.
+    #[arg(long, env = "INSPECTOR_MAX_BODY", default_value_t = 10 * 1024 * 1024)]
+    pub max_body: u64,
+    /// Largest request head (request line and headers); a larger one is answered 431.
+    #[arg(long, env = "INSPECTOR_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+    /// Time allowed to receive a request head (`10s`, `500ms`, or seconds).
+    #[arg(long, env = "INSPECTOR_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Most transactions inspected at once; more are answered 503.
+    #[arg(long, env = "INSPECTOR_MAX_CONCURRENT", default_value_t = 1024)]
+    pub max_concurrent: usize,
+    /// Compile the rules, print a summary and exit (0 when valid, 2 otherwise).
+    #[arg(long, env = "INSPECTOR_CHECK_CONFIG")]
+    pub check_config: bool,
+}
+
+/// The transparent modes of the issue (not implemented in this slice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transparent {
+    /// Original destination from `SO_ORIGINAL_DST` (sidecar mode).
+    Redirect,
+    /// `IP_TRANSPARENT`, original destination from the local address (chain mode).
+    Tproxy,
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Reverse proxy to one explicit upstream.
+    Upstream(SocketAddr),
+}
+
+/// Where audit lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditSink {
+    /// Standard output.
+    Stdout,
+    /// Appended to a file.
+    File(PathBuf),
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub mode: Mode,
+    pub rules: Vec<PathBuf>,
+    pub metrics_listen: SocketAddr,
+    pub audit: Option<AuditSink>,
+    pub block_status: http::StatusCode,
+    pub max_body: u64,
+    pub max_header_bytes: usize,
+    pub header_timeout: Duration,
+    pub max_concurrent: usize,
+}
+
+/// A configuration that cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--transparent {0}: not yet supported (use --upstream ADDR)")]
+    NotYetSupported(&'static str),
+    #[error("one of --upstream ADDR or --transparent MODE is required")]
+    NoMode,
+    #[error("--block-status {0}: expected a 4xx or 5xx status")]
+    BlockStatus(u16),
+    #[error("--{flag}: must be greater than 0")]
+    Zero { flag: &'static str },
+    #[error("--max-header-bytes {0}: must be at least 1024")]
+    HeaderBytes(usize),
+    #[error("--rules {0}: not a readable file")]
+    RulesFile(String),
+    #[error("--listen and --metrics-listen are the same address {0}")]
+    SameAddress(SocketAddr),
+}
+
+impl Args {
+    /// Checks every value; nothing is bound or compiled here.
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let mode = match (self.upstream, self.transparent) {
+            (Some(addr), None) => Mode::Upstream(addr),
+            (_, Some(Transparent::Redirect)) => return Err(ConfigError::NotYetSupported("redirect")),
+            (_, Some(Transparent::Tproxy)) => return Err(ConfigError::NotYetSupported("tproxy")),
+            (None, None) => return Err(ConfigError::NoMode),
+        };
+        let block_status = http::StatusCode::from_u16(self.block_status)
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .ok_or(ConfigError::BlockStatus(self.block_status))?;
+        if self.max_body == 0 {
+            return Err(ConfigError::Zero { flag: "max-body" });
+        }
+        if self.max_concurrent == 0 {
+            return Err(ConfigError::Zero { flag: "max-concurrent" });
+        }
+        if self.header_timeout.is_zero() {
+            return Err(ConfigError::Zero { flag: "header-timeout" });
+        }
+        if self.max_header_bytes < 1024 {
+            return Err(ConfigError::HeaderBytes(self.max_header_bytes));
+        }
+        if let Some(bad) = self.rules.iter().find(|p| !p.is_file()) {
+            return Err(ConfigError::RulesFile(bad.display().to_string()));
+        }
+        if self.listen == self.metrics_listen && self.listen.port() != 0 {
+            return Err(ConfigError::SameAddress(self.listen));
+        }
+        let audit = self.audit_log.as_ref().map(|p| match p.to_str() {
+            Some("-") => AuditSink::Stdout,
+            _ => AuditSink::File(p.clone()),
+        });
+        Ok(Config {
+            listen: self.listen,
+            mode,
+            rules: self.rules.clone(),
+            metrics_listen: self.metrics_listen,
+            audit,
+            block_status,
+            max_body: self.max_body,
+            max_header_bytes: self.max_header_bytes,
+            header_timeout: self.header_timeout,
+            max_concurrent: self.max_concurrent,
+        })
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("`{text}`: expected a duration such as 10s or 500ms"))?;
+    match unit {
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("`{text}`: unknown unit `{unit}` (ms, s or m)")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

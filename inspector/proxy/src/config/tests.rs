@@ -1,0 +1,47 @@
+//! Config validation: every bad value is refused before anything is bound.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use clap::Parser;
+
+use super::{Args, ConfigError, Mode, parse_duration};
+
+fn args(extra: &[&str]) -> Result<super::Config, ConfigError> {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let mut argv = vec!["inspector", "--rules", rules];
+    argv.extend_from_slice(extra);
+    Args::try_parse_from(argv).unwrap().validate()
+}
+
+#[test]
+fn upstream_mode_is_the_only_one_implemented() {
+    let config = args(&["--upstream", "127.0.0.1:8080"]).unwrap();
+    assert_eq!(config.mode, Mode::Upstream("127.0.0.1:8080".parse().unwrap()));
+    assert_eq!(args(&["--transparent", "redirect"]).unwrap_err(), ConfigError::NotYetSupported("redirect"));
+    assert_eq!(args(&["--transparent", "tproxy"]).unwrap_err(), ConfigError::NotYetSupported("tproxy"));
+    assert_eq!(args(&[]).unwrap_err(), ConfigError::NoMode);
+}
+
+#[test]
+fn bad_values_are_refused() {
+    let up = ["--upstream", "127.0.0.1:8080"];
+    let with = |extra: &[&str]| args(&[&up[..], extra].concat());
+    assert_eq!(with(&["--block-status", "200"]).unwrap_err(), ConfigError::BlockStatus(200));
+    assert_eq!(with(&["--max-body", "0"]).unwrap_err(), ConfigError::Zero { flag: "max-body" });
+    assert_eq!(with(&["--max-concurrent", "0"]).unwrap_err(), ConfigError::Zero { flag: "max-concurrent" });
+    assert_eq!(with(&["--max-header-bytes", "10"]).unwrap_err(), ConfigError::HeaderBytes(10));
+    assert!(matches!(with(&["--rules", "/nonexistent.conf"]).unwrap_err(), ConfigError::RulesFile(_)));
+    let same = with(&["--listen", "127.0.0.1:9000", "--metrics-listen", "127.0.0.1:9000"]);
+    assert!(matches!(same.unwrap_err(), ConfigError::SameAddress(_)));
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+    assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+    assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+    assert!(parse_duration("ten").is_err());
+    assert!(parse_duration("5h").is_err());
+}

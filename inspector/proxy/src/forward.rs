@@ -1,0 +1,125 @@
+//! Phase "forward": the [`Canonical`] request, rebuilt as a new HTTP/1.1 request (never the
+//! client's raw bytes), sent over a pooled hyper-util client to the upstream; and the
+//! response body, optionally buffered up to a limit for phase 4.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::{Request, Response, Version};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::request::Canonical;
+
+/// The pooled upstream client.
+pub type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+/// Why the upstream could not answer (the upstream's fault: 502).
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("bad upstream request: {0}")]
+    Build(#[from] http::Error),
+    #[error("upstream: {0}")]
+    Client(#[from] hyper_util::client::legacy::Error),
+    #[error("upstream body: {0}")]
+    Body(#[from] hyper::Error),
+}
+
+/// A client with a connection pool (HTTP/1.1 to the upstream).
+pub fn client() -> Upstream {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(5)));
+    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector)
+}
+
+/// Builds the upstream request from the canonical form.
+pub fn upstream_request(req: &Canonical, upstream: SocketAddr) -> Result<Request<Full<Bytes>>, http::Error> {
+    let mut builder = Request::builder()
+        .method(req.method.clone())
+        .uri(format!("http://{upstream}{}", req.target))
+        .version(Version::HTTP_11);
+    if let Some(headers) = builder.headers_mut() {
+        headers.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+    }
+    builder.body(Full::new(req.body.clone()))
+}
+
+/// Sends the canonical request.
+pub async fn send(
+    client: &Upstream,
+    req: &Canonical,
+    upstream: SocketAddr,
+) -> Result<Response<Incoming>, UpstreamError> {
+    Ok(client.request(upstream_request(req, upstream)?).await?)
+}
+
+/// Reads up to `limit` bytes of `body` (more when a frame crosses it): the prefix phase 4
+/// inspects, and the body to send downstream (the prefix, then the rest, unchanged).
+pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, Prefixed), UpstreamError> {
+    let mut prefix = BytesMut::new();
+    let mut trailers = None;
+    let mut done = false;
+    while prefix.len() < limit {
+        match body.frame().await {
+            None => {
+                done = true;
+                break;
+            }
+            Some(frame) => match frame?.into_data() {
+                Ok(data) => prefix.extend_from_slice(&data),
+                Err(frame) => trailers = frame.into_trailers().ok(),
+            },
+        }
+    }
+    let prefix = prefix.freeze();
+    let rest = if done { None } else { Some(body) };
+    Ok((prefix.clone(), Prefixed { prefix: Some(prefix), rest, trailers }))
+}
+
+/// A response body that was partly read: the buffered prefix, then the rest.
+#[derive(Debug)]
+pub struct Prefixed {
+    prefix: Option<Bytes>,
+    rest: Option<Incoming>,
+    trailers: Option<http::HeaderMap>,
+}
+
+impl Body for Prefixed {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        if let Some(prefix) = self.prefix.take().filter(|p| !p.is_empty()) {
+            return Poll::Ready(Some(Ok(Frame::data(prefix))));
+        }
+        if let Some(rest) = self.rest.as_mut() {
+            return Pin::new(rest).poll_frame(cx);
+        }
+        Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.as_ref().is_none_or(Bytes::is_empty)
+            && self.rest.as_ref().is_none_or(Body::is_end_stream)
+            && self.trailers.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let prefix = self.prefix.as_ref().map_or(0, |p| p.len() as u64);
+        let rest = self.rest.as_ref().map_or_else(|| SizeHint::with_exact(0), Body::size_hint);
+        let mut hint = SizeHint::new();
+        if let Some(upper) = rest.upper() {
+            hint.set_upper(upper + prefix);
+        }
+        hint.set_lower(rest.lower() + prefix);
+        hint
+    }
+}

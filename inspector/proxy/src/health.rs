@@ -1,0 +1,79 @@
+//! The admin server on `--metrics-listen`: `/metrics` (OpenMetrics text), `/healthz`
+//! (liveness: the process answers) and `/readyz` (rules compiled and the upstream accepts
+//! TCP connections; the probe result is cached for a second).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+use crate::metrics::{CONTENT_TYPE as OPENMETRICS, Metrics};
+
+/// How long a probe result is reused.
+const PROBE_TTL: Duration = Duration::from_secs(1);
+
+/// The cached upstream reachability probe.
+#[derive(Debug)]
+pub struct Probe {
+    upstream: SocketAddr,
+    last: Mutex<Option<(Instant, bool)>>,
+}
+
+impl Probe {
+    pub fn new(upstream: SocketAddr) -> Self {
+        Self { upstream, last: Mutex::new(None) }
+    }
+
+    /// Whether the upstream accepted a TCP connection (within the last second).
+    pub async fn upstream_up(&self) -> bool {
+        let mut last = self.last.lock().await;
+        if let Some((at, up)) = *last
+            && at.elapsed() < PROBE_TTL
+        {
+            return up;
+        }
+        let connect = tokio::time::timeout(Duration::from_millis(500), TcpStream::connect(self.upstream));
+        let up = matches!(connect.await, Ok(Ok(_)));
+        *last = Some((Instant::now(), up));
+        up
+    }
+}
+
+/// What the admin server needs.
+#[derive(Debug)]
+pub struct Admin {
+    pub metrics: Arc<Metrics>,
+    pub probe: Probe,
+    /// The rules compiled (always true while rules are loaded before serving; reload will
+    /// clear it on a failed first load).
+    pub rules_compiled: bool,
+}
+
+/// Answers one admin request.
+pub async fn handle<B>(admin: Arc<Admin>, req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let text = |status: StatusCode, body: &'static str| (status, "text/plain; charset=utf-8", body.to_owned());
+    let (status, content_type, body) = match req.uri().path() {
+        "/metrics" => (StatusCode::OK, OPENMETRICS, admin.metrics.encode()),
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/readyz" => {
+            let rules = admin.rules_compiled;
+            match (rules, admin.probe.upstream_up().await) {
+                (true, true) => text(StatusCode::OK, "ready\n"),
+                (false, _) => text(StatusCode::SERVICE_UNAVAILABLE, "rules not compiled\n"),
+                (true, false) => text(StatusCode::SERVICE_UNAVAILABLE, "upstream unreachable\n"),
+            }
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    Ok(resp)
+}

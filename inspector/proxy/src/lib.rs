@@ -1,0 +1,118 @@
+//! `inspector`: Chainwall's inspection proxy. Every request is read and limited, turned into
+//! one canonical form, evaluated by the SecLang/CRS engine (`inspector-engine`), then either
+//! answered with a block or forwarded, rebuilt from that same canonical form, to the upstream.
+//!
+//! ```text
+//! config (clap, INSPECTOR_*) ─▶ validate ─▶ rules::load ─▶ start: bind listeners
+//! accept ─▶ proxy::handle: request ─▶ inspect ─▶ forward ─▶ inspect (response) ─▶ respond
+//!                          └──────────── metrics, audit ◀───────────┘
+//! admin listener: /metrics /healthz /readyz (health)
+//! ```
+//!
+//! Tests drive [`start`] in-process (listeners on `127.0.0.1:0`); `main` adds signals and
+//! logging. This slice: explicit upstream mode, HTTP/1.1 and h2c in, HTTP/1.1 to the
+//! upstream, no TLS (the listener owns a plain `TcpStream`; a TLS acceptor slots in there).
+
+pub mod accept;
+pub mod audit;
+pub mod config;
+pub mod forward;
+pub mod health;
+pub mod id;
+pub mod inspect;
+pub mod metrics;
+pub mod proxy;
+pub mod request;
+pub mod respond;
+pub mod rules;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::{AuditSink, Config, Mode};
+use crate::health::{Admin, Probe};
+use crate::metrics::Metrics;
+use crate::proxy::Proxy;
+use crate::rules::Loaded;
+
+/// Failure to start (our side or the environment's, never a client's).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot open the audit log {path}: {source}")]
+    Audit { path: PathBuf, source: std::io::Error },
+}
+
+/// A running proxy.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the proxy listens (the real port when `--listen` had port 0).
+    pub proxy_addr: SocketAddr,
+    /// Where the admin endpoints listen.
+    pub admin_addr: SocketAddr,
+    pub metrics: Arc<Metrics>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections and waits for the listeners to close.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Opens the audit log, binds both listeners and serves; `loaded` are the compiled rules.
+pub async fn start(config: Config, loaded: Loaded) -> Result<Running, StartError> {
+    let Mode::Upstream(upstream) = config.mode;
+    let audit = match &config.audit {
+        Some(sink) => Some(audit::AuditLog::open(sink).map_err(|source| StartError::Audit {
+            path: match sink {
+                AuditSink::File(p) => p.clone(),
+                AuditSink::Stdout => PathBuf::from("-"),
+            },
+            source,
+        })?),
+        None => None,
+    };
+    let bind = |addr: SocketAddr| async move {
+        TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+    };
+    let listener = bind(config.listen).await?;
+    let admin_listener = bind(config.metrics_listen).await?;
+    let local = |l: &TcpListener, fallback| l.local_addr().unwrap_or(fallback);
+    let (proxy_addr, admin_addr) = (local(&listener, config.listen), local(&admin_listener, config.metrics_listen));
+
+    let metrics = Arc::new(Metrics::new(loaded.ids));
+    let proxy = Arc::new(Proxy {
+        needs_response: inspect::needs_response(&loaded.rules),
+        rules: loaded.rules,
+        upstream,
+        block_status: config.block_status,
+        max_body: config.max_body,
+        max_header_bytes: config.max_header_bytes,
+        metrics: metrics.clone(),
+        audit,
+        client: forward::client(),
+        ids: id::Ids::default(),
+        permits: Arc::new(Semaphore::new(config.max_concurrent)),
+    });
+    let admin = Arc::new(Admin { metrics: metrics.clone(), probe: Probe::new(upstream), rules_compiled: true });
+    let (shutdown, watch) = watch::channel(false);
+    let builder = accept::builder(config.header_timeout, config.max_header_bytes);
+    let tasks = vec![
+        tokio::spawn(accept::proxy(listener, proxy, builder, watch.clone())),
+        tokio::spawn(accept::admin(admin_listener, admin, watch)),
+    ];
+    tracing::info!(%proxy_addr, %admin_addr, %upstream, "inspector listening");
+    Ok(Running { proxy_addr, admin_addr, metrics, shutdown, tasks })
+}

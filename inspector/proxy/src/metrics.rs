@@ -1,0 +1,140 @@
+//! Prometheus metrics (prometheus-client, OpenMetrics text).
+//!
+//! Labels are bounded: `verdict` is one of [`Outcome::label`], and `rule_id` is always an id
+//! of the loaded rule set (anything else would be counted as `other`).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The OpenMetrics content type served at /metrics.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// How a transaction ended, as counted by `chainwall_requests_total{verdict}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Forwarded with no logged match.
+    Pass,
+    /// Forwarded with logged matches (DetectionOnly, or non-blocking rules).
+    Detect,
+    /// Stopped by a rule.
+    Block,
+    /// Refused by a limit before inspection (413, 431, 503) or a malformed request.
+    Reject,
+    /// Inspected and allowed, but the upstream failed (502).
+    UpstreamError,
+}
+
+impl Outcome {
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Detect => "detect",
+            Self::Block => "block",
+            Self::Reject => "reject",
+            Self::UpstreamError => "upstream_error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerdictLabels {
+    verdict: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    rule_id: String,
+}
+
+/// Every metric of the proxy.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<VerdictLabels, Counter>,
+    blocked: Family<RuleLabels, Counter>,
+    matches: Family<RuleLabels, Counter>,
+    duration: Histogram,
+    upstream_errors: Counter,
+    rules_loaded: Gauge,
+    known_ids: BTreeSet<u64>,
+}
+
+impl Metrics {
+    /// Registers the metrics; `known_ids` bounds the `rule_id` label.
+    pub fn new(known_ids: BTreeSet<u64>) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<VerdictLabels, Counter>::default();
+        let blocked = Family::<RuleLabels, Counter>::default();
+        let matches = Family::<RuleLabels, Counter>::default();
+        let duration = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        let upstream_errors = Counter::default();
+        let rules_loaded = Gauge::default();
+        registry.register("chainwall_requests", "Transactions by verdict", requests.clone());
+        registry.register("chainwall_blocked", "Transactions blocked, by deciding rule", blocked.clone());
+        registry.register("chainwall_rule_matches", "Logged rule matches, by rule", matches.clone());
+        registry.register(
+            "chainwall_inspection_duration_seconds",
+            "Time spent in the rule engine per transaction",
+            duration.clone(),
+        );
+        registry.register(
+            "chainwall_upstream_errors",
+            "Upstream connection or protocol errors",
+            upstream_errors.clone(),
+        );
+        registry.register("chainwall_rules_loaded", "Rules in the loaded rule set", rules_loaded.clone());
+        rules_loaded.set(i64::try_from(known_ids.len()).unwrap_or(i64::MAX));
+        Self { registry, requests, blocked, matches, duration, upstream_errors, rules_loaded, known_ids }
+    }
+
+    fn rule(&self, id: u64) -> RuleLabels {
+        let rule_id = if self.known_ids.contains(&id) { id.to_string() } else { "other".into() };
+        RuleLabels { rule_id }
+    }
+
+    /// Counts one transaction.
+    pub fn request(&self, outcome: Outcome) {
+        self.requests.get_or_create(&VerdictLabels { verdict: outcome.label() }).inc();
+    }
+
+    /// Counts a block by `rule_id`.
+    pub fn blocked(&self, rule_id: u64) {
+        self.blocked.get_or_create(&self.rule(rule_id)).inc();
+    }
+
+    /// Counts a logged match of `rule_id`.
+    pub fn rule_match(&self, rule_id: u64) {
+        self.matches.get_or_create(&self.rule(rule_id)).inc();
+    }
+
+    /// Records the engine's time for one transaction.
+    pub fn inspection(&self, took: Duration) {
+        self.duration.observe(took.as_secs_f64());
+    }
+
+    /// Counts an upstream failure.
+    pub fn upstream_error(&self) {
+        self.upstream_errors.inc();
+    }
+
+    /// The rules-loaded gauge's value.
+    pub fn rules_loaded(&self) -> i64 {
+        self.rules_loaded.get()
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,153 @@
+//! One transaction, phase by phase:
+//!
+//! ```text
+//! admit (--max-concurrent, else 503) ─▶ request (canonical head, body ≤ --max-body)
+//!   ─▶ inspect phases 1-2 ─▶ block? ─▶ forward (canonical request, pooled client)
+//!   ─▶ inspect phases 3-4 (only when the rules have response rules) ─▶ finish (phase 5)
+//!   ─▶ conclude (metrics, audit line, response)
+//! ```
+//!
+//! Nothing is forwarded before phases 1-2 have run over the whole buffered body.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use inspector_engine::ruleset::RuleSet;
+use inspector_engine::tx::{Connection, InterruptAction};
+use tokio::sync::Semaphore;
+
+use crate::audit::{AuditLog, Record};
+use crate::forward::{self, Upstream, UpstreamError};
+use crate::id::Ids;
+use crate::inspect::{self, Inspection, Report};
+use crate::metrics::{Metrics, Outcome};
+use crate::request::{self, Canonical, Rejection};
+use crate::respond::{self, ProxyBody};
+
+/// The connection is closed without a response (a rule's `drop` action).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by rule {0}")]
+pub struct Dropped(pub u64);
+
+/// Everything a transaction needs, shared by all connections.
+#[derive(Debug)]
+pub struct Proxy {
+    pub rules: RuleSet,
+    pub needs_response: bool,
+    pub upstream: SocketAddr,
+    pub block_status: StatusCode,
+    pub max_body: u64,
+    pub max_header_bytes: usize,
+    pub metrics: Arc<Metrics>,
+    pub audit: Option<AuditLog>,
+    pub client: Upstream,
+    pub ids: Ids,
+    pub permits: Arc<Semaphore>,
+}
+
+type Answer = Result<Response<ProxyBody>, Dropped>;
+
+impl Proxy {
+    /// Handles one request from `client` (accepted on `local`).
+    pub async fn handle<B>(self: Arc<Self>, client: SocketAddr, local: SocketAddr, req: Request<B>) -> Answer
+    where
+        B: http_body::Body<Data = Bytes> + Unpin,
+    {
+        let id = self.ids.next();
+        let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
+            return Ok(self.reject(Rejection::Overloaded, &id));
+        };
+        let (parts, body) = req.into_parts();
+        let (mut canon, declared) = match request::head(&parts, self.max_header_bytes) {
+            Ok(head) => head,
+            Err(rejection) => return Ok(self.reject(rejection, &id)),
+        };
+        if let Err(rejection) = request::body(&mut canon, declared, body, self.max_body).await {
+            return Ok(self.reject(rejection, &id));
+        }
+        let tx = self.rules.transaction(Connection { client, server: local }, id.clone());
+        let (mut inspection, stop) = Inspection::request(tx, &canon);
+        if stop.is_some() {
+            return self.conclude(&id, &canon, client, inspection.finish(), None);
+        }
+        if !self.needs_response {
+            let report = inspection.finish();
+            let upstream = forward::send(&self.client, &canon, self.upstream).await;
+            let upstream = upstream.map(|resp| respond::upstream(resp, &id));
+            return self.conclude(&id, &canon, client, report, Some(upstream));
+        }
+        let resp = match forward::send(&self.client, &canon, self.upstream).await {
+            Ok(resp) => resp,
+            Err(e) => return self.conclude(&id, &canon, client, inspection.finish(), Some(Err(e))),
+        };
+        let (parts, body) = resp.into_parts();
+        // A response-phase interruption is kept by the transaction and reported by `finish`.
+        let resp = if inspect::inspects_response_body(&self.rules, &parts.headers) {
+            let limit = usize::try_from(self.rules.settings.response_body_limit).unwrap_or(usize::MAX);
+            forward::buffer_prefix(body, limit).await.map(|(prefix, body)| {
+                inspection.response(parts.status.as_u16(), &parts.headers, Some(&prefix));
+                respond::upstream(Response::from_parts(parts, body), &id)
+            })
+        } else {
+            inspection.response(parts.status.as_u16(), &parts.headers, None);
+            Ok(respond::upstream(Response::from_parts(parts, body), &id))
+        };
+        self.conclude(&id, &canon, client, inspection.finish(), Some(resp))
+    }
+
+    fn reject(&self, rejection: Rejection, id: &str) -> Response<ProxyBody> {
+        tracing::debug!(request_id = id, %rejection, "request refused");
+        self.metrics.request(Outcome::Reject);
+        respond::refused(rejection.status(), id)
+    }
+
+    /// Metrics, audit line and the client's answer, from the engine's report and (when the
+    /// request was forwarded) the upstream's response.
+    fn conclude(
+        &self,
+        id: &str,
+        canon: &Canonical,
+        client: SocketAddr,
+        report: Report,
+        upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
+    ) -> Answer {
+        self.metrics.inspection(report.took);
+        for m in &report.matches {
+            self.metrics.rule_match(m.id);
+        }
+        let outcome = match (&report.interruption, &upstream) {
+            (Some(_), _) => Outcome::Block,
+            (None, Some(Err(_))) => Outcome::UpstreamError,
+            (None, _) if report.matches.is_empty() => Outcome::Pass,
+            (None, _) => Outcome::Detect,
+        };
+        self.metrics.request(outcome);
+        if let Some(stop) = &report.interruption {
+            self.metrics.blocked(stop.rule_id);
+        }
+        if let Some(audit) = &self.audit
+            && (report.interruption.is_some() || !report.matches.is_empty())
+        {
+            let verdict = if report.interruption.is_some() { "block" } else { "detect" };
+            let ends = (client.to_string(), self.upstream.to_string());
+            let record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
+            audit.write(&record);
+        }
+        match (report.interruption, upstream) {
+            (Some(stop), _) => match stop.action {
+                InterruptAction::Deny => Ok(respond::blocked(self.block_status, id)),
+                InterruptAction::Redirect(url) => Ok(respond::redirect(&url, id)),
+                InterruptAction::Drop => Err(Dropped(stop.rule_id)),
+            },
+            (None, Some(Ok(resp))) => Ok(resp),
+            (None, Some(Err(e))) => {
+                tracing::warn!(request_id = id, error = %e, "upstream failed");
+                self.metrics.upstream_error();
+                Ok(respond::refused(StatusCode::BAD_GATEWAY, id))
+            }
+            (None, None) => Ok(respond::refused(StatusCode::INTERNAL_SERVER_ERROR, id)),
+        }
+    }
+}

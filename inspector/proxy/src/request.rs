@@ -1,0 +1,176 @@
+//! Phase "request": the parsed request (hyper did the strict framing) becomes the
+//! [`Canonical`] form, the single source of truth for both the engine and the upstream.
+//!
+//! - the target is origin-form (`/path?query`); an absolute-form or h2 `:authority` authority
+//!   becomes the `Host` header;
+//! - hop-by-hop headers (and those named by `Connection`), `Expect` and framing headers are
+//!   dropped; `Content-Length` is recomputed from the buffered body;
+//! - ambiguous framing (`Content-Length` with `Transfer-Encoding`, several `Content-Length`s,
+//!   several `Host`s) is refused with 400;
+//! - limits: the head over `--max-header-bytes` is 431, a body over `--max-body` is 413
+//!   (a declared length is refused before reading anything).
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::request::Parts;
+use http::{Method, StatusCode, Version};
+use http_body_util::BodyExt;
+
+/// Headers that describe one hop, never forwarded (RFC 9110 section 7.6.1, plus common extras).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "expect",
+    "http2-settings",
+];
+
+/// The request as inspected and as forwarded.
+#[derive(Debug, Clone)]
+pub struct Canonical {
+    pub method: Method,
+    /// Origin-form target: path and query.
+    pub target: String,
+    /// HTTP version as the engine names it (`1.1`, `2.0`).
+    pub version: &'static str,
+    /// End-to-end headers, `Host` first, `Content-Length` recomputed.
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Why a request is refused before inspection; the status says whose fault it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("malformed or ambiguous request")]
+    BadRequest,
+    #[error("request head too large")]
+    HeadTooLarge,
+    #[error("request body too large")]
+    BodyTooLarge,
+    #[error("method not supported")]
+    Method,
+    #[error("too many concurrent transactions")]
+    Overloaded,
+}
+
+impl Rejection {
+    /// The status answered.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Method => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The canonical head (everything but the body) and the declared body length.
+pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option<u64>), Rejection> {
+    let size = parts.method.as_str().len()
+        + parts.uri.to_string().len()
+        + parts.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum::<usize>();
+    if size > max_header_bytes {
+        return Err(Rejection::HeadTooLarge);
+    }
+    if parts.method == Method::CONNECT {
+        return Err(Rejection::Method);
+    }
+    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    if !target.starts_with('/') {
+        return Err(Rejection::BadRequest);
+    }
+    let lengths: Vec<_> = parts.headers.get_all(CONTENT_LENGTH).iter().collect();
+    let chunked = parts.headers.contains_key(TRANSFER_ENCODING);
+    if lengths.len() > 1 || (chunked && !lengths.is_empty()) {
+        return Err(Rejection::BadRequest);
+    }
+    let declared = match lengths.first() {
+        Some(v) => Some(v.to_str().ok().and_then(|s| s.parse::<u64>().ok()).ok_or(Rejection::BadRequest)?),
+        None => None,
+    };
+    let host = host(parts)?;
+    let named = connection_named(&parts.headers);
+    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 1);
+    headers.insert(HOST, host);
+    for (name, value) in &parts.headers {
+        let dropped = name == HOST || name == CONTENT_LENGTH || HOP_BY_HOP.contains(&name.as_str());
+        if !dropped && !named.contains(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    let version = if parts.version == Version::HTTP_2 { "2.0" } else { "1.1" };
+    let framed = declared.is_some() || chunked;
+    if framed {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    let canonical =
+        Canonical { method: parts.method.clone(), target: target.to_owned(), version, headers, body: Bytes::new() };
+    Ok((canonical, declared))
+}
+
+/// The `Host`: the URI's authority when there is one (absolute-form, h2), else the one header.
+fn host(parts: &Parts) -> Result<HeaderValue, Rejection> {
+    let mut hosts = parts.headers.get_all(HOST).iter();
+    let header = hosts.next();
+    if hosts.next().is_some() {
+        return Err(Rejection::BadRequest);
+    }
+    match (parts.uri.authority(), header) {
+        (Some(authority), _) => HeaderValue::from_str(authority.as_str()).map_err(|_| Rejection::BadRequest),
+        (None, Some(value)) if !value.is_empty() => Ok(value.clone()),
+        _ => Err(Rejection::BadRequest),
+    }
+}
+
+/// Buffers the body up to `max` bytes, then records it (and its length) in `canonical`.
+pub async fn body<B>(canonical: &mut Canonical, declared: Option<u64>, body: B, max: u64) -> Result<(), Rejection>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
+    if declared.is_some_and(|n| n > max) {
+        return Err(Rejection::BodyTooLarge);
+    }
+    let mut body = body;
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Rejection::BadRequest)?;
+        if let Ok(data) = frame.into_data() {
+            if (buf.len() + data.len()) as u64 > max {
+                return Err(Rejection::BodyTooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    if !buf.is_empty() || canonical.headers.contains_key(CONTENT_LENGTH) {
+        canonical.headers.insert(CONTENT_LENGTH, HeaderValue::from(buf.len()));
+    }
+    canonical.body = Bytes::from(buf);
+    Ok(())
+}
+
+/// The headers a `Connection` header names (hop-by-hop too).
+pub fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
+    headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect()
+}
+
+/// Whether a header may travel past this hop.
+pub fn end_to_end(name: &HeaderName) -> bool {
+    !HOP_BY_HOP.contains(&name.as_str())
+}
+
+#[cfg(test)]
+mod tests;
