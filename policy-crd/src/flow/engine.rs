@@ -197,22 +197,38 @@ impl Engine {
         let Some(spec) = self.specs.get(key) else { return };
         let names = self.security_policies.keys().cloned().collect();
         let policy = CompiledPolicy::compile(key.clone(), spec, &names);
-        let all_groups: Vec<GroupId> = self.groups.iter().map(|(id, _)| id).collect();
-        for &group in &all_groups {
-            let g = self.groups.get(group);
-            if g.namespace == key.namespace && policy.selector.as_ref().is_some_and(|s| s.matches(&g.labels)) {
+        for &group in self.groups.in_namespace(&key.namespace) {
+            if policy.selector.as_ref().is_some_and(|s| s.matches(&self.groups.get(group).labels)) {
                 self.selected.entry(key.clone()).or_default().insert(group);
                 self.selecting.entry(group).or_default().insert(key.clone());
             }
         }
         for (rule, body) in rules(&policy) {
             let Some(peers) = &body.peers else { continue };
-            let admitted: BTreeSet<GroupId> =
-                all_groups.iter().copied().filter(|&g| peers.iter().any(|p| self.peer_admits_group(p, g))).collect();
+            let admitted = peers.iter().flat_map(|p| self.groups_admitted(p)).collect();
             self.rule_groups.insert(rule, admitted);
         }
         self.by_namespace.entry(key.namespace.clone()).or_default().insert(key.clone());
         self.policies.insert(key.clone(), policy);
+    }
+
+    /// The groups a pod peer admits: namespace selectors are evaluated per namespace, pod
+    /// selectors per group of those namespaces.
+    fn groups_admitted(&self, peer: &PeerMatch) -> Vec<GroupId> {
+        let PeerMatch::Pods { namespaces, pods } = peer else { return Vec::new() };
+        let scope: Vec<&str> = match namespaces {
+            NamespaceScope::Own(ns) => vec![ns.as_str()],
+            NamespaceScope::Matching(sel) => self
+                .groups
+                .namespaces()
+                .filter(|ns| match self.namespaces.get(*ns) {
+                    Some(labels) => sel.matches(labels),
+                    None => sel.matches(&with_name_label(ns, Labels::new())),
+                })
+                .collect(),
+        };
+        let in_scope = scope.into_iter().flat_map(|ns| self.groups.in_namespace(ns).iter().copied());
+        in_scope.filter(|&g| pods.matches(&self.groups.get(g).labels)).collect()
     }
 
     fn forget(&mut self, policy: &CompiledPolicy) {

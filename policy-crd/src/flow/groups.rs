@@ -24,6 +24,7 @@ pub struct Group {
 pub struct Groups {
     groups: Vec<Group>,
     index: HashMap<(String, Labels), GroupId>,
+    by_namespace: HashMap<String, Vec<GroupId>>,
 }
 
 impl Groups {
@@ -35,6 +36,7 @@ impl Groups {
         }
         let id = self.groups.len();
         self.groups.push(Group { namespace: key.0.clone(), labels: key.1.clone(), members: BTreeSet::new() });
+        self.by_namespace.entry(key.0.clone()).or_default().push(id);
         self.index.insert(key, id);
         (id, true)
     }
@@ -49,8 +51,13 @@ impl Groups {
         &mut self.groups[id]
     }
 
-    /// Every group with its id, including empty ones.
-    pub fn iter(&self) -> impl Iterator<Item = (GroupId, &Group)> {
-        self.groups.iter().enumerate()
+    /// The groups of one namespace.
+    pub fn in_namespace(&self, namespace: &str) -> &[GroupId] {
+        self.by_namespace.get(namespace).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every namespace that has a group.
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.by_namespace.keys().map(String::as_str)
     }
 }

@@ -123,7 +123,16 @@ impl Engine {
         let id = named_set_id(rule_ref, name, protocol);
         if !sets.contains_key(&id) {
             let mut set = AddressSet::default();
-            for (pod, group) in self.pods.values() {
+            let blocks = rule.peers.iter().flatten().any(|p| matches!(p, PeerMatch::Block(_)));
+            // Only an ipBlock or "any peer" can admit pods outside the rule's groups.
+            let candidates: Box<dyn Iterator<Item = &(Pod, usize)>> = if rule.peers.is_none() || blocks {
+                Box::new(self.pods.values())
+            } else {
+                let groups = self.rule_groups.get(rule_ref).into_iter().flatten();
+                let members = groups.flat_map(|g| self.groups.get(*g).members.iter());
+                Box::new(members.filter_map(|key| self.pods.get(key)))
+            };
+            for (pod, group) in candidates {
                 if let Some(address) = pod.ip
                     && self.admits_destination(rule_ref, rule, pod, *group)
                 {
