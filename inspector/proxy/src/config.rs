@@ -44,6 +44,9 @@ pub struct Args {
     /// Time allowed to receive a request head (`10s`, `500ms`, or seconds).
     #[arg(long, env = "INSPECTOR_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
+    /// Time allowed to receive the whole request body once the head arrived; slower is 408.
+    #[arg(long, env = "INSPECTOR_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
     /// Most transactions inspected at once; more are answered 503.
     #[arg(long, env = "INSPECTOR_MAX_CONCURRENT", default_value_t = 1024)]
     pub max_concurrent: usize,
@@ -89,6 +92,7 @@ pub struct Config {
     pub max_body: u64,
     pub max_header_bytes: usize,
     pub header_timeout: Duration,
+    pub body_timeout: Duration,
     pub max_concurrent: usize,
 }
 
@@ -133,6 +137,9 @@ impl Args {
         if self.header_timeout.is_zero() {
             return Err(ConfigError::Zero { flag: "header-timeout" });
         }
+        if self.body_timeout.is_zero() {
+            return Err(ConfigError::Zero { flag: "body-timeout" });
+        }
         if self.max_header_bytes < 1024 {
             return Err(ConfigError::HeaderBytes(self.max_header_bytes));
         }
@@ -156,6 +163,7 @@ impl Args {
             max_body: self.max_body,
             max_header_bytes: self.max_header_bytes,
             header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
             max_concurrent: self.max_concurrent,
         })
     }

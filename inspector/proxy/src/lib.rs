@@ -100,6 +100,7 @@ pub async fn start(config: Config, loaded: Loaded) -> Result<Running, StartError
         block_status: config.block_status,
         max_body: config.max_body,
         max_header_bytes: config.max_header_bytes,
+        body_timeout: config.body_timeout,
         metrics: metrics.clone(),
         audit,
         client: forward::client(),

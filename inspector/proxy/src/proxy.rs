@@ -11,6 +11,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -40,6 +41,7 @@ pub struct Proxy {
     pub block_status: StatusCode,
     pub max_body: u64,
     pub max_header_bytes: usize,
+    pub body_timeout: Duration,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
     pub client: Upstream,
@@ -64,8 +66,11 @@ impl Proxy {
             Ok(head) => head,
             Err(rejection) => return Ok(self.reject(rejection, &id)),
         };
-        if let Err(rejection) = request::body(&mut canon, declared, body, self.max_body).await {
-            return Ok(self.reject(rejection, &id));
+        let read = request::body(&mut canon, declared, body, self.max_body);
+        match tokio::time::timeout(self.body_timeout, read).await {
+            Ok(Ok(())) => {}
+            Ok(Err(rejection)) => return Ok(self.reject(rejection, &id)),
+            Err(_) => return Ok(self.reject(Rejection::Timeout, &id)),
         }
         let tx = self.rules.transaction(Connection { client, server: local }, id.clone());
         let (mut inspection, stop) = Inspection::request(tx, &canon);

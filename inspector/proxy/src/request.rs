@@ -8,7 +8,8 @@
 //! - ambiguous framing (`Content-Length` with `Transfer-Encoding`, several `Content-Length`s,
 //!   several `Host`s) is refused with 400;
 //! - limits: the head over `--max-header-bytes` is 431, a body over `--max-body` is 413
-//!   (a declared length is refused before reading anything).
+//!   (a declared length is refused before reading anything), a body slower than
+//!   `--body-timeout` is 408.
 
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
@@ -55,6 +56,8 @@ pub enum Rejection {
     BodyTooLarge,
     #[error("method not supported")]
     Method,
+    #[error("request body too slow")]
+    Timeout,
     #[error("too many concurrent transactions")]
     Overloaded,
 }
@@ -67,6 +70,7 @@ impl Rejection {
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Method => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

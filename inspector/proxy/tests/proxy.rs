@@ -171,3 +171,13 @@ async fn h2c_prior_knowledge_is_inspected_and_forwarded_as_http11() {
     assert_eq!(got.len(), 1);
     assert_eq!(headers(&got[0]), [("host", proxy.proxy_addr.to_string().as_str())]);
 }
+
+#[tokio::test]
+async fn a_slow_body_is_408_and_never_forwarded() {
+    let up = Upstream::start().await;
+    let proxy = inspector(up.addr, &rules("On"), &["--body-timeout", "200ms"]).await;
+    let partial = "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc";
+    let answer = raw(proxy.proxy_addr, partial.as_bytes(), Duration::from_millis(800)).await;
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(up.received().is_empty());
+}
