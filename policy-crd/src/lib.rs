@@ -4,8 +4,10 @@
 //! - [`crd`]: CRD YAML generated from those types.
 //! - [`flow`]: NetworkPolicy semantics and the inspection plan. No I/O.
 //! - [`manifests`]: YAML text to engine inputs, with errors naming file and object.
+//! - [`profile`]: a SecurityPolicy rendered as the SecLang configuration an inspector loads.
 
 pub mod api;
 pub mod crd;
 pub mod flow;
 pub mod manifests;
+pub mod profile;
