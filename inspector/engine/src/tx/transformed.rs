@@ -28,14 +28,28 @@ impl Deref for Bytes<'_> {
     }
 }
 
-/// (address and length of the original value, chain-prefix key) → result.
+/// (address and length of the original value, chain-prefix key) → result, and the prefilter
+/// bits of final results.
 #[derive(Debug, Default)]
 pub(super) struct TransformCache {
     results: RefCell<Results>,
+    prefilter: RefCell<HashMap<Key, Vec<u64>, BuildHasherDefault<KeyHasher>>>,
 }
 
-/// Address, length and chain key of a value → its transformed bytes.
-type Results = HashMap<(usize, usize, u64), Arc<[u8]>, BuildHasherDefault<KeyHasher>>;
+/// Address and length of a request value, and a chain (prefix) key.
+type Key = (usize, usize, u64);
+
+/// Key → transformed bytes.
+type Results = HashMap<Key, Cached, BuildHasherDefault<KeyHasher>>;
+
+/// A cached transformation result.
+#[derive(Clone, Debug)]
+enum Cached {
+    /// The chain so far left the value as it was (the common case: no copy is kept).
+    Original,
+    /// The changed bytes.
+    Changed(Arc<[u8]>),
+}
 
 /// The keys are an address, a length and an FNV hash: mixing them is enough (no DoS
 /// concern: requests cannot choose addresses).
@@ -59,47 +73,101 @@ impl Hasher for KeyHasher {
     }
 }
 
+/// The values an operator sees for one target value.
+pub(super) enum Candidates<'a> {
+    /// The final result only (no `multiMatch`).
+    One(Option<Bytes<'a>>),
+    /// `multiMatch`: the original and every changed intermediate result.
+    Many(std::vec::IntoIter<Bytes<'a>>),
+}
+
+impl<'a> Iterator for Candidates<'a> {
+    type Item = Bytes<'a>;
+    fn next(&mut self) -> Option<Bytes<'a>> {
+        match self {
+            Self::One(one) => one.take(),
+            Self::Many(many) => many.next(),
+        }
+    }
+}
+
 impl TransformCache {
     /// Forgets everything (values may have moved or changed).
     pub fn clear(&self) {
         self.results.borrow_mut().clear();
+        self.prefilter.borrow_mut().clear();
+    }
+
+    /// Whether values of `collection` can be cached: borrowed from request data that does
+    /// not change during a phase.
+    pub fn cacheable(collection: C, borrowed: bool) -> bool {
+        borrowed && !volatile(collection)
+    }
+
+    /// Whether the rule's prefilter lets `value`'s final result through. `scan` computes the
+    /// bits of the chain's automaton on a miss.
+    pub fn prefilter_allows(
+        &self,
+        rule: &Rule,
+        slot: u32,
+        original: &[u8],
+        result: &[u8],
+        scan: impl FnOnce(&[u8]) -> Option<Vec<u64>>,
+    ) -> bool {
+        let key = (original.as_ptr() as usize, original.len(), rule.chain_key());
+        if let Some(bits) = self.prefilter.borrow().get(&key) {
+            return crate::ruleset::prefilter::has(bits, slot);
+        }
+        let Some(bits) = scan(result) else { return true };
+        let allows = crate::ruleset::prefilter::has(&bits, slot);
+        self.prefilter.borrow_mut().insert(key, bits);
+        allows
     }
 
     /// The values the operator sees for `value` of `collection`: the final result, or with
     /// `multiMatch` the original and every result that differs from the one before.
-    pub fn candidates<'a>(&self, rule: &Rule, collection: C, value: &'a [u8], stable: bool) -> Vec<Bytes<'a>> {
-        let cacheable = stable && !volatile(collection);
+    pub fn candidates<'a>(&self, rule: &Rule, collection: C, value: &'a [u8], borrowed: bool) -> Candidates<'a> {
+        let cacheable = Self::cacheable(collection, borrowed);
         let identity = (value.as_ptr() as usize, value.len());
+        let lookup = |key: u64| self.results.borrow().get(&(identity.0, identity.1, key)).cloned();
+        let as_bytes = |cached: Cached| match cached {
+            Cached::Original => Bytes::Borrowed(value),
+            Cached::Changed(bytes) => Bytes::Shared(bytes),
+        };
         // The common case: the whole chain was already applied to this value by another rule.
         if cacheable
             && !rule.multi_match
-            && let Some(last) = rule.transform_keys.last()
-            && let Some(hit) = self.results.borrow().get(&(identity.0, identity.1, *last))
+            && let Some(hit) = rule.transform_keys.last().and_then(|key| lookup(*key))
         {
-            return vec![Bytes::Shared(hit.clone())];
+            return Candidates::One(Some(as_bytes(hit)));
         }
         let mut current = Bytes::Borrowed(value);
+        let mut original = true;
         let mut out = Vec::new();
         if rule.multi_match {
             out.push(current.clone());
         }
         for ((_, transform), key) in rule.transforms.iter().zip(&rule.transform_keys) {
-            let cache_key = (identity.0, identity.1, *key);
-            let hit = cacheable.then(|| self.results.borrow().get(&cache_key).cloned()).flatten();
-            let next = match hit {
-                Some(shared) => Bytes::Shared(shared),
+            let next = match cacheable.then(|| lookup(*key)).flatten() {
+                Some(hit) => {
+                    original = matches!(hit, Cached::Original);
+                    as_bytes(hit)
+                }
                 None => {
                     let next = match transform(&current) {
                         // Transformations borrow their input exactly when nothing changed.
                         std::borrow::Cow::Borrowed(_) => current.clone(),
-                        std::borrow::Cow::Owned(changed) => Bytes::Shared(Arc::from(changed)),
+                        std::borrow::Cow::Owned(changed) => {
+                            original = false;
+                            Bytes::Shared(Arc::from(changed))
+                        }
                     };
                     if cacheable {
-                        let shared: Arc<[u8]> = match &next {
-                            Bytes::Shared(s) => s.clone(),
-                            Bytes::Borrowed(b) => Arc::from(*b),
+                        let cached = match &next {
+                            Bytes::Shared(s) if !original => Cached::Changed(s.clone()),
+                            _ => Cached::Original,
                         };
-                        self.results.borrow_mut().insert(cache_key, shared);
+                        self.results.borrow_mut().insert((identity.0, identity.1, *key), cached);
                     }
                     next
                 }
@@ -110,10 +178,7 @@ impl TransformCache {
                 out.push(current.clone());
             }
         }
-        if !rule.multi_match {
-            out.push(current);
-        }
-        out
+        if rule.multi_match { Candidates::Many(out.into_iter()) } else { Candidates::One(Some(current)) }
     }
 }
 
