@@ -1,0 +1,189 @@
+//! `redirector local`'s reconcile against an in-memory dataplane: the first run defines the
+//! tables, an unchanged plan applies nothing, element drift is restored by element updates,
+//! rule drift by a table replace, and the kernel's JSON is read back as elements.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use redirector::nft::config::{ChainConfig, Config, Families, Health};
+use redirector::nft::element::Element;
+use redirector::nft::model::{Family, Ruleset};
+use redirector::nft::{inspector, node};
+
+use super::dataplane::{Dataplane, Netns};
+use super::observe::{self, FINGERPRINT, Kernel, Observed};
+use super::{Target, reconcile};
+
+/// The kernel as data: `apply` leaves exactly the ruleset the transaction leads to.
+#[derive(Default)]
+struct Fake {
+    kernels: BTreeMap<Netns, Kernel>,
+    applied: Vec<String>,
+    routes: BTreeMap<Netns, Vec<String>>,
+}
+
+fn observed(ruleset: &Ruleset) -> Kernel {
+    let mut kernel = Kernel::new();
+    for table in &ruleset.tables {
+        let seen = Observed {
+            fingerprint: table.sets.iter().find(|s| s.name == FINGERPRINT).map(|s| s.comment.clone()),
+            chains: table.chains.iter().map(|c| (c.name.clone(), c.rules.len())).collect(),
+            sets: table.sets.iter().map(|s| (s.name.clone(), Some(s.elements.clone()))).collect(),
+        };
+        kernel.insert(table.family, seen);
+    }
+    kernel
+}
+
+impl Dataplane for Fake {
+    fn read(&mut self, ns: &Netns) -> Result<Kernel> {
+        Ok(self.kernels.get(ns).cloned().unwrap_or_default())
+    }
+    fn apply(&mut self, ns: &Netns, transaction: &str, after: &Ruleset) -> Result<()> {
+        self.applied.push(transaction.to_owned());
+        self.kernels.insert(ns.clone(), observed(after));
+        Ok(())
+    }
+    fn ensure_routes(&mut self, ns: &Netns, commands: &[String]) -> Result<()> {
+        self.routes.insert(ns.clone(), commands.to_vec());
+        Ok(())
+    }
+}
+
+fn chain() -> ChainConfig {
+    ChainConfig {
+        bridge: "cni0".into(),
+        inspector_port: "veth-insp".into(),
+        inspector_mac: "02:00:00:00:00:fe".into(),
+        inspector_ip: "10.244.1.254".parse().unwrap(),
+        steer_mark: 0x10_0000,
+        steer_table: 101,
+        inspector_port_number: 15001,
+        tproxy_mark: 1,
+        tproxy_table: 100,
+    }
+}
+
+fn targets() -> Vec<Target> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/examples");
+    let manifests = crate::load::manifests(&dir).unwrap();
+    let modes = manifests.security_policies.iter().map(|(n, s)| (n.clone(), s.failure_mode)).collect();
+    let cfg = Config { families: Families::V4, failure_modes: modes, health: Health::Healthy };
+    let (plan, sets) = manifests.engine().node_plan("node-a");
+    vec![
+        Target {
+            netns: Netns::Named("node".into()),
+            role: "node".into(),
+            ruleset: node::node(&plan, &sets, &cfg, &chain()),
+            routes: inspector::node_routes(&chain()),
+        },
+        Target {
+            netns: Netns::Named("insp".into()),
+            role: "inspector".into(),
+            ruleset: inspector::inspector(&cfg, &chain()),
+            routes: inspector::inspector_routes(&cfg, &chain()),
+        },
+    ]
+}
+
+#[test]
+fn first_run_defines_and_second_run_applies_nothing() {
+    let mut fake = Fake::default();
+    let first = reconcile(&mut fake, &targets()).unwrap();
+    assert_eq!(first[0].replaced, ["inet chainwall", "bridge chainwall"]);
+    assert_eq!(first[1].replaced, ["inet chainwall"]);
+    assert!(fake.applied.iter().all(|t| !t.contains("flush")), "never a flush");
+    let second = reconcile(&mut fake, &targets()).unwrap();
+    assert_eq!(fake.applied.len(), 2, "second run applied something");
+    assert!(second.iter().all(|o| o.to_string().ends_with(": unchanged")), "{second:?}");
+}
+
+#[test]
+fn element_drift_is_restored_by_element_updates() {
+    let mut fake = Fake::default();
+    reconcile(&mut fake, &targets()).unwrap();
+    let node = Netns::Named("node".into());
+    let set = fake.kernels.get_mut(&node).unwrap().get_mut(&Family::Inet).unwrap();
+    let pods = set.sets.get_mut("pods.shop/frontend-ingress/ingress").unwrap().as_mut().unwrap();
+    pods.clear();
+    let out = reconcile(&mut fake, &targets()).unwrap();
+    assert!(out[0].replaced.is_empty(), "{out:?}");
+    assert_eq!(out[0].element_changes, 1);
+    let tx = fake.applied.last().unwrap();
+    assert_eq!(tx.trim(), "add element inet chainwall pods.shop/frontend-ingress/ingress { 10.244.1.11 }");
+}
+
+#[test]
+fn a_deleted_rule_is_drift_and_replaces_the_table_atomically() {
+    let mut fake = Fake::default();
+    reconcile(&mut fake, &targets()).unwrap();
+    let node = Netns::Named("node".into());
+    let table = fake.kernels.get_mut(&node).unwrap().get_mut(&Family::Bridge).unwrap();
+    *table.chains.get_mut("prerouting").unwrap() -= 1;
+    let out = reconcile(&mut fake, &targets()).unwrap();
+    assert_eq!(out[0].replaced, ["bridge chainwall"]);
+    assert_eq!(out[0].drift.len(), 1, "{out:?}");
+    let tx = fake.applied.last().unwrap();
+    assert!(tx.starts_with("table bridge chainwall\ndelete table bridge chainwall\ntable bridge chainwall {"), "{tx}");
+}
+
+#[test]
+fn tables_no_longer_wanted_are_deleted() {
+    let mut fake = Fake::default();
+    reconcile(&mut fake, &targets()).unwrap();
+    let mut only_inet = targets();
+    only_inet[0].ruleset.tables.retain(|t| t.family == Family::Inet);
+    let out = reconcile(&mut fake, &only_inet).unwrap();
+    assert_eq!(out[0].deleted, ["bridge chainwall"]);
+    assert_eq!(fake.applied.last().unwrap(), "delete table bridge chainwall\n");
+}
+
+#[test]
+fn kernel_json_is_read_back_as_elements() {
+    let json = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}},
+      {"table": {"family": "inet", "name": "chainwall", "handle": 1}},
+      {"table": {"family": "ip", "name": "other", "handle": 2}},
+      {"map": {"family": "inet", "name": "closed_flows", "table": "chainwall", "type": "ether_type", "map": "verdict",
+               "elem": [["ip", {"goto": {"target": "steer"}}]]}},
+      {"set": {"family": "inet", "name": "a", "table": "chainwall", "type": "ipv4_addr", "flags": ["interval"],
+               "elem": [{"prefix": {"addr": "10.0.0.0", "len": 16}}, {"range": ["10.2.0.1", "10.2.0.9"]}, "10.9.9.9"]}},
+      {"set": {"family": "inet", "name": "b", "table": "chainwall", "type": ["ipv4_addr", "inet_service"],
+               "elem": [{"concat": ["10.0.0.1", 80]}]}},
+      {"set": {"family": "inet", "name": "fingerprint", "table": "chainwall", "type": "ipv4_addr", "comment": "fp"}},
+      {"chain": {"family": "inet", "table": "chainwall", "name": "steer", "handle": 1}},
+      {"chain": {"family": "inet", "table": "chainwall", "name": "empty", "handle": 3}},
+      {"rule": {"family": "inet", "table": "chainwall", "chain": "steer", "handle": 6, "expr": []}},
+      {"rule": {"family": "ip", "table": "other", "chain": "x", "handle": 7, "expr": []}}]}"#;
+    let kernel = observe::parse(json).unwrap();
+    assert_eq!(kernel.len(), 1, "only Chainwall tables");
+    let inet = &kernel[&Family::Inet];
+    assert_eq!(inet.fingerprint.as_deref(), Some("fp"));
+    assert_eq!(inet.chains, BTreeMap::from([("steer".into(), 1), ("empty".into(), 0)]));
+    let ip = |s: &str| s.parse().unwrap();
+    let a: Vec<Element> = inet.sets["a"].clone().unwrap().into_iter().collect();
+    assert_eq!(
+        a,
+        [
+            Element::Range(ip("10.0.0.0"), ip("10.0.255.255")),
+            Element::Range(ip("10.2.0.1"), ip("10.2.0.9")),
+            Element::addr(ip("10.9.9.9")),
+        ]
+    );
+    assert_eq!(inet.sets["b"].clone().unwrap().into_iter().next(), Some(Element::Endpoint(ip("10.0.0.1"), 80)));
+    let verdict = inet.sets["closed_flows"].clone().unwrap().into_iter().next();
+    assert_eq!(verdict, Some(Element::Verdict("ip", "goto steer".into())));
+}
+
+#[test]
+fn pods_name_their_netns_by_annotation() {
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: shop\n  annotations:\n    \
+                chainwall.dev/netns: lab-a\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  annotations:\n    \
+                chainwall.dev/netns: /proc/42/ns/net\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: c\n";
+    let found = super::pods::from_yaml(yaml).unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(Netns::parse(&found["shop/a"]), Netns::Named("lab-a".into()));
+    assert_eq!(Netns::parse(&found["default/b"]), Netns::Path("/proc/42/ns/net".into()));
+}
