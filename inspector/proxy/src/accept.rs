@@ -1,6 +1,7 @@
 //! Phase "accept": the listeners. Each accepted connection is served by hyper-util's auto
 //! builder (HTTP/1.1 with keep-alive, or h2c with prior knowledge) with the head limits and
-//! the header-read timeout; each request goes to [`Proxy::handle`]. The admin listener
+//! the header-read timeout, reading through a [`Tap`] so each raw head is checked
+//! strictly; each request goes to [`Proxy::handle`]. The admin listener
 //! serves [`health::handle`].
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::health::{self, Admin};
 use crate::proxy::Proxy;
+use crate::tap::{Heads, Tap};
 
 /// The HTTP server settings of the proxy listener.
 pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Builder<TokioExecutor> {
@@ -50,8 +52,10 @@ pub async fn proxy(
         let Ok(local) = stream.local_addr() else { continue };
         let _ = stream.set_nodelay(true);
         let (proxy, builder) = (proxy.clone(), builder.clone());
+        let heads = Heads::new(proxy.max_header_bytes.max(8192) * 4 + 65536);
         tokio::spawn(async move {
-            let service = service_fn(move |req| proxy.clone().handle(client, local, req));
+            let stream = Tap::new(stream, heads.clone());
+            let service = service_fn(move |req| proxy.clone().handle(client, local, heads.clone(), req));
             if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%client, error = %e, "connection ended with an error");
             }

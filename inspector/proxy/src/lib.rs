@@ -25,6 +25,8 @@ pub mod proxy;
 pub mod request;
 pub mod respond;
 pub mod rules;
+pub mod strict;
+pub mod tap;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +39,7 @@ use tokio::task::JoinHandle;
 use crate::config::{AuditSink, Config, Mode};
 use crate::health::{Admin, Probe};
 use crate::metrics::Metrics;
-use crate::proxy::Proxy;
+use crate::proxy::{Inspected, Proxy};
 use crate::rules::Loaded;
 
 /// Failure to start (our side or the environment's, never a client's).
@@ -73,6 +75,11 @@ impl Running {
 
 /// Opens the audit log, binds both listeners and serves; `loaded` are the compiled rules.
 pub async fn start(config: Config, loaded: Loaded) -> Result<Running, StartError> {
+    start_with(config, loaded, None).await
+}
+
+/// [`start`], with a hook seeing every inspected request that is forwarded (tests).
+pub async fn start_with(config: Config, loaded: Loaded, inspected: Option<Inspected>) -> Result<Running, StartError> {
     let Mode::Upstream(upstream) = config.mode;
     let audit = match &config.audit {
         Some(sink) => Some(audit::AuditLog::open(sink).map_err(|source| StartError::Audit {
@@ -106,6 +113,7 @@ pub async fn start(config: Config, loaded: Loaded) -> Result<Running, StartError
         client: forward::client(),
         ids: id::Ids::default(),
         permits: Arc::new(Semaphore::new(config.max_concurrent)),
+        inspected,
     });
     let admin = Arc::new(Admin { metrics: metrics.clone(), probe: Probe::new(upstream), rules_compiled: true });
     let (shutdown, watch) = watch::channel(false);

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::header::{CONNECTION, HeaderValue};
+use http::{Request, Response, StatusCode, Version};
 use inspector_engine::ruleset::RuleSet;
 use inspector_engine::tx::{Connection, InterruptAction};
 use tokio::sync::Semaphore;
@@ -26,6 +27,8 @@ use crate::inspect::{self, Inspection, Report};
 use crate::metrics::{Metrics, Outcome};
 use crate::request::{self, Canonical, Rejection};
 use crate::respond::{self, ProxyBody};
+use crate::strict::Framing;
+use crate::tap::Heads;
 
 /// The connection is closed without a response (a rule's `drop` action).
 #[derive(Debug, thiserror::Error)]
@@ -47,17 +50,58 @@ pub struct Proxy {
     pub client: Upstream,
     pub ids: Ids,
     pub permits: Arc<Semaphore>,
+    /// Test hook: called with each canonical request the engine inspected and that is forwarded.
+    pub inspected: Option<Inspected>,
+}
+
+/// A hook receiving each inspected canonical request (tests compare it with what the
+/// upstream received).
+#[derive(Clone)]
+pub struct Inspected(pub Arc<dyn Fn(&Canonical) + Send + Sync>);
+
+impl std::fmt::Debug for Inspected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Inspected")
+    }
 }
 
 type Answer = Result<Response<ProxyBody>, Dropped>;
 
 impl Proxy {
-    /// Handles one request from `client` (accepted on `local`).
-    pub async fn handle<B>(self: Arc<Self>, client: SocketAddr, local: SocketAddr, req: Request<B>) -> Answer
+    /// Handles one request from `client` (accepted on `local`); `heads` holds the raw
+    /// HTTP/1.x heads of the connection. A chunked request or a refusal closes the connection.
+    pub async fn handle<B>(
+        self: Arc<Self>,
+        client: SocketAddr,
+        local: SocketAddr,
+        heads: Heads,
+        req: Request<B>,
+    ) -> Answer
     where
         B: http_body::Body<Data = Bytes> + Unpin,
     {
         let id = self.ids.next();
+        let close = match req.version() {
+            Version::HTTP_2 => false,
+            _ => match heads.next() {
+                Ok(framing) => framing == Framing::Chunked,
+                Err(rejection) => return Ok(self.reject(rejection, &id)),
+            },
+        };
+        let answer = self.clone().transact(client, local, id, req).await;
+        match answer {
+            Ok(mut resp) if close => {
+                resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                Ok(resp)
+            }
+            answer => answer,
+        }
+    }
+
+    async fn transact<B>(self: Arc<Self>, client: SocketAddr, local: SocketAddr, id: String, req: Request<B>) -> Answer
+    where
+        B: http_body::Body<Data = Bytes> + Unpin,
+    {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
             return Ok(self.reject(Rejection::Overloaded, &id));
         };
@@ -76,6 +120,9 @@ impl Proxy {
         let (mut inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
             return self.conclude(&id, &canon, client, inspection.finish(), None);
+        }
+        if let Some(hook) = &self.inspected {
+            (hook.0)(&canon);
         }
         if !self.needs_response {
             let report = inspection.finish();
@@ -105,7 +152,9 @@ impl Proxy {
     fn reject(&self, rejection: Rejection, id: &str) -> Response<ProxyBody> {
         tracing::debug!(request_id = id, %rejection, "request refused");
         self.metrics.request(Outcome::Reject);
-        respond::refused(rejection.status(), id)
+        let mut resp = respond::refused(rejection.status(), id);
+        resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        resp
     }
 
     /// Metrics, audit line and the client's answer, from the engine's report and (when the

@@ -56,6 +56,8 @@ pub enum Rejection {
     BodyTooLarge,
     #[error("method not supported")]
     Method,
+    #[error("expectation not supported")]
+    Expectation,
     #[error("request body too slow")]
     Timeout,
     #[error("too many concurrent transactions")]
@@ -70,9 +72,16 @@ impl Rejection {
             Self::HeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Method => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Expectation => StatusCode::EXPECTATION_FAILED,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+
+    /// Whether the connection is closed after the answer: the stream can no longer be
+    /// trusted to be in step with the client (framing refused or body left unread).
+    pub fn closes(self) -> bool {
+        !matches!(self, Self::Overloaded | Self::Method)
     }
 }
 

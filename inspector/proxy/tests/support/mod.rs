@@ -114,6 +114,16 @@ pub const CANARY: &str =
 /// Starts the inspector with `rules` (a rule file's text, or `@PATH` for an existing file)
 /// in front of `upstream`, with extra flags.
 pub async fn inspector(upstream: SocketAddr, rules: &str, extra: &[&str]) -> Running {
+    inspector_with(upstream, rules, extra, None).await
+}
+
+/// [`inspector`], with a hook receiving every inspected request that is forwarded.
+pub async fn inspector_with(
+    upstream: SocketAddr,
+    rules: &str,
+    extra: &[&str],
+    hook: Option<inspector::proxy::Inspected>,
+) -> Running {
     let path = match rules.strip_prefix('@') {
         Some(path) => PathBuf::from(path),
         None => {
@@ -130,7 +140,7 @@ pub async fn inspector(upstream: SocketAddr, rules: &str, extra: &[&str]) -> Run
     argv.extend_from_slice(extra);
     let config = Args::try_parse_from(argv).unwrap().validate().unwrap();
     let loaded = inspector::rules::load(&config.rules).unwrap_or_else(|e| panic!("{e}"));
-    let running = inspector::start(config, loaded).await.unwrap();
+    let running = inspector::start_with(config, loaded, hook).await.unwrap();
     assert_canary(running.proxy_addr).await;
     running
 }
