@@ -8,58 +8,18 @@
 
 mod netns_support;
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use netns_support::{BRIDGE, Lab, NET, helpers, prerequisites};
+use netns_support::manifests::{self, Pod};
+use netns_support::{Lab, NET, helpers, prerequisites};
 
 /// Not a test: the entry point of the helper processes (see `netns_support::helpers`).
 #[test]
 fn helper() {
     helpers::run_if_asked();
-}
-
-fn manifests(dir: &Path, lab: &Lab) {
-    let pod = |name: &str, octet: u8| {
-        format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: lab\n  labels:\n    app: {name}\n  \
-             annotations:\n    chainwall.dev/netns: {ns}\nspec:\n  nodeName: lab-node\n  containers:\n  - name: c\n    \
-             image: none\nstatus:\n  phase: Running\n  podIP: {NET}.{octet}\n  podIPs:\n  - ip: {NET}.{octet}\n---\n",
-            ns = lab.netns(name)
-        )
-    };
-    let mut text = String::from(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: lab\n  labels:\n    kubernetes.io/metadata.name: lab\n---\n",
-    );
-    for (name, octet) in [("client", 10), ("server", 20), ("other", 21)] {
-        text.push_str(&pod(name, octet));
-    }
-    text.push_str(
-        "apiVersion: chainwall.dev/v1alpha1\nkind: L7NetworkPolicy\nmetadata:\n  name: server-ingress\n  namespace: lab\n\
-         spec:\n  podSelector:\n    matchLabels:\n      app: server\n  policyTypes:\n  - Ingress\n  ingress:\n  - from:\n    \
-         - podSelector:\n        matchLabels:\n          app: client\n    ports:\n    - protocol: TCP\n      port: 8080\n  \
-         securityPolicyRef:\n    name: lab-waf\n  inspection:\n    mode: Chain\n---\n\
-         apiVersion: chainwall.dev/v1alpha1\nkind: SecurityPolicy\nmetadata:\n  name: lab-waf\nspec:\n  mode: Block\n  \
-         failureMode: Closed\n",
-    );
-    std::fs::write(dir.join("lab.yaml"), text).unwrap();
-}
-
-fn redirector_local(lab: &Lab, dir: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_redirector"))
-        .args(["local", "--once", "--mode", "chain", "--node", "lab-node", "--bridge", BRIDGE])
-        .arg("--manifests")
-        .arg(dir)
-        .args(["--node-netns", &lab.netns("node"), "--inspector-netns", &lab.netns("insp")])
-        .args(["--inspector-veth", "v-insp", "--inspector-mac", &Lab::mac(30)])
-        .args(["--inspector-ip", &format!("{NET}.30")])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "redirector local failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    eprintln!("redirector local --once:\n{stdout}");
-    stdout
 }
 
 #[test]
@@ -69,6 +29,7 @@ fn chain_mode_steers_covered_flows_through_the_inspector() {
     }
     let mut lab = Lab::new("c");
     let client = lab.pod("client", 10);
+    let client2 = lab.pod("client2", 11);
     let server = lab.pod("server", 20);
     let other = lab.pod("other", 21);
     let insp = lab.pod("insp", 30);
@@ -90,8 +51,8 @@ fn chain_mode_steers_covered_flows_through_the_inspector() {
 
     let dir = tmp.path().join("manifests");
     std::fs::create_dir(&dir).unwrap();
-    manifests(&dir, &lab);
-    let first = redirector_local(&lab, &dir);
+    manifests::write(&dir, &lab, &PODS[..3], "Chain");
+    let first = manifests::once(&lab, &dir, "chain");
     assert!(first.contains("node (netns") && first.contains("applied"), "{first}");
 
     // Covered: client -> server:8080 reaches the server, through the inspector, which saw
@@ -115,7 +76,7 @@ fn chain_mode_steers_covered_flows_through_the_inspector() {
 
     // A second run changes nothing: same tables, same handles, no flush.
     let (node_before, insp_before) = (lab.ruleset(&lab.netns("node")), lab.ruleset(&insp));
-    let second = redirector_local(&lab, &dir);
+    let second = manifests::once(&lab, &dir, "chain");
     assert!(second.lines().all(|l| l.ends_with(": unchanged")), "second run changed something:\n{second}");
     assert_eq!(lab.ruleset(&lab.netns("node")), node_before, "node ruleset changed on the second run");
     assert_eq!(lab.ruleset(&insp), insp_before, "inspector ruleset changed on the second run");
@@ -124,4 +85,76 @@ fn chain_mode_steers_covered_flows_through_the_inspector() {
     // And the flows still behave.
     assert!(lab.probe(&client, &srv, 8080, 2000).is_ok());
     assert_eq!(inspected().lines().count(), 2);
+
+    // Polling: a new client pod joins the manifests; the running agent adds its address to
+    // the sets (element updates, no table replaced) and its covered flow is inspected.
+    assert_eq!(lab.probe(&client2, &srv, 8080, 1000), Err("TimedOut".into()), "client2 not in the manifests yet");
+    let mut agent = Agent::start(&mut lab, &dir);
+    agent.line(|l| l.starts_with("inspector") && l.ends_with("unchanged"));
+    let node_before = lab.ruleset(&lab.netns("node"));
+    manifests::write(&dir, &lab, &PODS, "Chain");
+    let update = agent.line(|l| l.starts_with("node"));
+    assert!(update.contains("replaced [], deleted [],") && !update.contains(" 0 element changes"), "{update}");
+    let answer = lab.probe(&client2, &srv, 8080, 2000).expect("client2's covered flow must pass");
+    assert!(answer.starts_with(&format!("server port=8080 peer={NET}.11:")), "{answer}");
+    assert!(inspected().lines().last().unwrap().starts_with(&format!("{srv}:8080 {NET}.11:")), "{}", inspected());
+    let handles = |r: &str| r.lines().filter(|l| l.contains("# handle")).map(str::to_owned).collect::<Vec<_>>();
+    let node_after = lab.ruleset(&lab.netns("node"));
+    assert_eq!(handles(&node_after).len(), handles(&node_before).len(), "rules changed, not just elements");
+
+    // Drift: someone deletes the bridge table; the agent restores it within its interval.
+    lab.nft(&lab.netns("node"), "delete table bridge chainwall");
+    let restored = agent.line(|l| l.contains("drift"));
+    assert!(restored.contains("bridge chainwall"), "{restored}");
+    let before = inspected().lines().count();
+    assert!(lab.probe(&client, &srv, 8080, 2000).is_ok());
+    assert_eq!(inspected().lines().count(), before + 1, "covered flow bypassed the inspector after drift");
+
+    // The pod leaves again: its address leaves the sets and its flows are denied.
+    manifests::write(&dir, &lab, &PODS[..3], "Chain");
+    agent.line(|l| l.starts_with("node"));
+    assert_eq!(lab.probe(&client2, &srv, 8080, 1000), Err("TimedOut".into()), "client2 still allowed");
+}
+
+const PODS: [Pod; 4] = [
+    Pod { name: "client", app: "client", octet: 10 },
+    Pod { name: "server", app: "server", octet: 20 },
+    Pod { name: "other", app: "other", octet: 21 },
+    Pod { name: "client2", app: "client", octet: 11 },
+];
+
+/// A running `redirector local` (no --once), its stdout lines read as they come.
+struct Agent {
+    lines: mpsc::Receiver<String>,
+}
+
+impl Agent {
+    fn start(lab: &mut Lab, dir: &Path) -> Agent {
+        let mut child = manifests::daemon(lab, dir, "chain");
+        let stdout = child.stdout.take().unwrap();
+        lab.adopt(child);
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                eprintln!("agent: {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Agent { lines }
+    }
+
+    /// The next line matching `want`, within 10 s.
+    fn line(&mut self, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if want(&line) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("the agent printed no expected line: {e}"),
+            }
+        }
+    }
 }

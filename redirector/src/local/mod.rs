@@ -55,9 +55,16 @@ pub struct Outcome {
     pub drift: Vec<String>,
 }
 
+impl Outcome {
+    /// Whether nothing was applied.
+    pub fn unchanged(&self) -> bool {
+        self.replaced.is_empty() && self.deleted.is_empty() && self.element_changes == 0
+    }
+}
+
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.replaced.is_empty() && self.deleted.is_empty() && self.element_changes == 0 {
+        if self.unchanged() {
             return write!(f, "{}: unchanged", self.target);
         }
         write!(
@@ -169,7 +176,7 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     let mut seen = newest(&args.manifests);
     let mut desired = targets(args, &args.manifests)?;
     let print = |outcomes: &[Outcome], quiet: bool| {
-        for o in outcomes.iter().filter(|o| !quiet || o.to_string() != format!("{}: unchanged", o.target)) {
+        for o in outcomes.iter().filter(|o| !quiet || !o.unchanged()) {
             println!("{o}");
         }
     };
@@ -181,7 +188,8 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     loop {
         std::thread::sleep(Duration::from_millis(args.interval_ms));
         let now = newest(&args.manifests);
-        if now != seen {
+        let reloaded = now != seen;
+        if reloaded {
             seen = now;
             match targets(args, &args.manifests) {
                 Ok(next) => desired = next,
@@ -193,8 +201,14 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
         }
         // Also re-checks an unchanged plan: drift is restored within one interval.
         match reconcile(&mut dp, &desired) {
-            Ok(outcomes) => {
+            Ok(mut outcomes) => {
                 last_error.clear();
+                if !reloaded {
+                    // The plan did not change, so any change is someone else's undone.
+                    for o in outcomes.iter_mut().filter(|o| !o.unchanged() && o.drift.is_empty()) {
+                        o.drift.push(format!("{}: differed from the unchanged plan", o.target));
+                    }
+                }
                 print(&outcomes, true);
             }
             Err(e) => {

@@ -6,6 +6,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod helpers;
+pub mod manifests;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -128,6 +129,11 @@ impl Lab {
         self.children.push(child);
     }
 
+    /// Takes ownership of a process started elsewhere (killed by PID on drop).
+    pub fn adopt(&mut self, child: Child) {
+        self.children.push(child);
+    }
+
     /// One TCP connection from `ns`: `Ok(answer)` or `Err(error kind)`.
     pub fn probe(&self, ns: &str, ip: &str, port: u16, timeout_ms: u64) -> Result<String, String> {
         let out = run(&mut Self::helper(ns, &format!("probe:{ip}:{port}:{timeout_ms}")));
@@ -153,6 +159,11 @@ impl Lab {
     /// `nft -a list ruleset` in `ns` (handles included: a replaced table gets new ones).
     pub fn ruleset(&self, ns: &str) -> String {
         sh(Some(ns), "nft -a list ruleset")
+    }
+
+    /// `nft <command>` in `ns` (someone else touching our tables).
+    pub fn nft(&self, ns: &str, command: &str) {
+        sh(Some(ns), &format!("nft {command}"));
     }
 
     /// `ip` output in `ns`.
