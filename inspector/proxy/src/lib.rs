@@ -21,6 +21,7 @@ pub mod health;
 pub mod id;
 pub mod inspect;
 pub mod metrics;
+pub mod path;
 pub mod proxy;
 pub mod request;
 pub mod respond;

@@ -1,7 +1,7 @@
 //! Phase "request": the parsed request (hyper did the strict framing) becomes the
 //! [`Canonical`] form, the single source of truth for both the engine and the upstream.
 //!
-//! - the target is origin-form (`/path?query`); an absolute-form or h2 `:authority` authority
+//! - the target is origin-form (`/path?query`) with the path normalised by [`path::normalise`]; an absolute-form or h2 `:authority` authority
 //!   becomes the `Host` header;
 //! - hop-by-hop headers (and those named by `Connection`), `Expect` and framing headers are
 //!   dropped; `Content-Length` is recomputed from the buffered body;
@@ -16,6 +16,8 @@ use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, Head
 use http::request::Parts;
 use http::{Method, StatusCode, Version};
 use http_body_util::BodyExt;
+
+use crate::path;
 
 /// Headers that describe one hop, never forwarded (RFC 9110 section 7.6.1, plus common extras).
 const HOP_BY_HOP: &[&str] = &[
@@ -100,6 +102,7 @@ pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option
     if !target.starts_with('/') {
         return Err(Rejection::BadRequest);
     }
+    let target = path::normalise(target)?;
     let lengths: Vec<_> = parts.headers.get_all(CONTENT_LENGTH).iter().collect();
     let chunked = parts.headers.contains_key(TRANSFER_ENCODING);
     if lengths.len() > 1 || (chunked && !lengths.is_empty()) {
@@ -124,8 +127,7 @@ pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option
     if framed {
         headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
-    let canonical =
-        Canonical { method: parts.method.clone(), target: target.to_owned(), version, headers, body: Bytes::new() };
+    let canonical = Canonical { method: parts.method.clone(), target, version, headers, body: Bytes::new() };
     Ok((canonical, declared))
 }
 
