@@ -7,6 +7,9 @@
 //!   (TPROXY delivers to it) that appends `<original destination> <client>` to `<log>` for each
 //!   connection, then relays to the original destination from the client's own address
 //!   (the fully transparent variant), so the server's reply is steered back through it.
+//! - `sidecar:<port>:<mark>:<log>`: the recording test sidecar: a plain listener behind the
+//!   pod's `redirect`, which reads `SO_ORIGINAL_DST`, appends `<original destination> <client>`
+//!   to `<log>`, and relays from a socket marked `<mark>` (the exclusion the rules expect).
 //! - `probe:<ip>:<port>:<timeout ms>`: one connection; prints `RESULT ok <answer>` or
 //!   `RESULT err <error kind>`.
 
@@ -14,7 +17,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use socket2::{Domain, Socket, Type};
+use socket2::{Domain, SockRef, Socket, Type};
 
 /// The environment variable naming the role.
 pub const ROLE: &str = "CW_NETNS_HELPER";
@@ -26,6 +29,7 @@ pub fn run_if_asked() {
     match parts.as_slice() {
         ["echo", label, ports] => echo(label, ports),
         ["inspector", port, log] => inspector(port.parse().unwrap(), log),
+        ["sidecar", port, mark, log] => sidecar(port.parse().unwrap(), mark.parse().unwrap(), log),
         ["probe", ip, port, ms] => probe(ip, port, ms.parse().unwrap()),
         _ => panic!("unknown helper role {role}"),
     }
@@ -75,7 +79,32 @@ fn relay(client: TcpStream, log: &str) {
     if upstream.connect_timeout(&original.into(), Duration::from_secs(2)).is_err() {
         return;
     }
-    let upstream: TcpStream = upstream.into();
+    splice(client, upstream.into());
+}
+
+fn sidecar(port: u16, mark: u32, log: &str) {
+    let listener = TcpListener::bind(("0.0.0.0", port)).unwrap();
+    eprintln!("helper sidecar listening on {port}");
+    for client in listener.incoming().flatten() {
+        let log = log.to_owned();
+        std::thread::spawn(move || {
+            let Some(original) = SockRef::from(&client).original_dst_v4().ok().and_then(|a| a.as_socket()) else {
+                return;
+            };
+            let Ok(peer) = client.peer_addr() else { return };
+            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+            file.write_all(format!("{original} {peer}\n").as_bytes()).unwrap();
+            let upstream = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            upstream.set_mark(mark).unwrap();
+            if upstream.connect_timeout(&original.into(), Duration::from_secs(2)).is_ok() {
+                splice(client, upstream.into());
+            }
+        });
+    }
+}
+
+/// Relays both ways until both sides are done.
+fn splice(client: TcpStream, upstream: TcpStream) {
     let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
     let up = std::thread::spawn(move || pipe(&mut c2, &mut u2));
     let (mut c, mut u) = (client, upstream);
