@@ -8,11 +8,9 @@
 
 mod netns_support;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use netns_support::agent::Agent;
 use netns_support::manifests::{self, Pod};
 use netns_support::{Lab, NET, helpers, prerequisites};
 
@@ -89,7 +87,8 @@ fn chain_mode_steers_covered_flows_through_the_inspector() {
     // Polling: a new client pod joins the manifests; the running agent adds its address to
     // the sets (element updates, no table replaced) and its covered flow is inspected.
     assert_eq!(lab.probe(&client2, &srv, 8080, 1000), Err("TimedOut".into()), "client2 not in the manifests yet");
-    let mut agent = Agent::start(&mut lab, &dir);
+    let child = manifests::daemon(&lab, &dir, "chain");
+    let mut agent = Agent::start(&mut lab, child);
     agent.line(|l| l.starts_with("inspector") && l.ends_with("unchanged"));
     let node_before = lab.ruleset(&lab.netns("node"));
     manifests::write(&dir, &lab, &PODS, "Chain");
@@ -122,39 +121,3 @@ const PODS: [Pod; 4] = [
     Pod { name: "other", app: "other", octet: 21 },
     Pod { name: "client2", app: "client", octet: 11 },
 ];
-
-/// A running `redirector local` (no --once), its stdout lines read as they come.
-struct Agent {
-    lines: mpsc::Receiver<String>,
-}
-
-impl Agent {
-    fn start(lab: &mut Lab, dir: &Path) -> Agent {
-        let mut child = manifests::daemon(lab, dir, "chain");
-        let stdout = child.stdout.take().unwrap();
-        lab.adopt(child);
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                eprintln!("agent: {line}");
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Agent { lines }
-    }
-
-    /// The next line matching `want`, within 10 s.
-    fn line(&mut self, want: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if want(&line) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("the agent printed no expected line: {e}"),
-            }
-        }
-    }
-}

@@ -54,6 +54,11 @@ pub struct LocalArgs {
     /// Chain mode: the inspector pod's IP.
     #[arg(long, env = "REDIRECTOR_INSPECTOR_IP")]
     pub inspector_ip: Option<IpAddr>,
+    /// Chain mode: the inspector's readiness URL (`http://IP:PORT/readyz`), probed every
+    /// interval; while it fails, covered flows take their failure mode (closed: dropped,
+    /// open: bypass, counted). Without it the inspector is assumed healthy.
+    #[arg(long, env = "REDIRECTOR_INSPECTOR_READYZ")]
+    pub inspector_readyz: Option<String>,
     /// Chain mode: the inspector's TPROXY port.
     #[arg(long, env = "REDIRECTOR_INSPECTOR_PORT", default_value_t = 15001)]
     pub inspector_port: u16,
@@ -93,6 +98,9 @@ impl LocalArgs {
     pub fn validate(&self) -> Result<()> {
         if !self.manifests.is_dir() {
             bail!("--manifests {} is not a directory", self.manifests.display());
+        }
+        if let Some(url) = &self.inspector_readyz {
+            super::health::Readyz::parse(url)?;
         }
         match self.mode {
             Mode::Chain => self.chain_config()?.validate()?,

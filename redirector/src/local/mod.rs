@@ -8,12 +8,12 @@
 
 pub mod args;
 pub mod dataplane;
+pub mod health;
 pub mod observe;
 pub mod pods;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -80,12 +80,12 @@ impl std::fmt::Display for Outcome {
 }
 
 /// The desired state of every namespace this node programs.
-pub fn targets(args: &LocalArgs, dir: &Path) -> Result<Vec<Target>> {
+pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Target>> {
     let manifests = crate::load::manifests(dir)?;
     let netns = pods::netns_annotations(dir)?;
     let failure_modes =
         manifests.security_policies.iter().map(|(name, spec)| (name.clone(), spec.failure_mode)).collect();
-    let cfg = Config { families: Families::V4, failure_modes, health: Health::Healthy };
+    let cfg = Config { families: Families::V4, failure_modes, health };
     let (plan, sets) = manifests.engine().node_plan(&args.node);
     let mut out = Vec::new();
     match args.mode {
@@ -172,26 +172,40 @@ fn newest(dir: &Path) -> SystemTime {
 /// `redirector local`.
 pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     args.validate()?;
+    let readyz = args.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+    if readyz.is_none() && args.mode == Mode::Chain {
+        eprintln!("redirector: no --inspector-readyz: the inspector is assumed healthy (no failure-mode switch)");
+    }
+    let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));
+    let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
     let mut dp = Nft;
     let mut seen = newest(&args.manifests);
-    let mut desired = targets(args, &args.manifests)?;
+    let mut desired = targets(args, &args.manifests, health)?;
     let print = |outcomes: &[Outcome], quiet: bool| {
         for o in outcomes.iter().filter(|o| !quiet || !o.unchanged()) {
             println!("{o}");
         }
     };
+    if readyz.is_some() {
+        println!("inspector health: {health:?}");
+    }
     print(&reconcile(&mut dp, &desired)?, false);
     if args.once {
         return Ok(ExitCode::SUCCESS);
     }
-    let mut last_error: BTreeMap<String, String> = BTreeMap::new();
+    let mut last_error = String::new();
     loop {
         std::thread::sleep(Duration::from_millis(args.interval_ms));
         let now = newest(&args.manifests);
-        let reloaded = now != seen;
+        let was = health;
+        health = readyz.as_ref().map_or(Health::Healthy, probe);
+        let reloaded = now != seen || health != was;
+        if health != was {
+            println!("inspector health: {health:?}");
+        }
         if reloaded {
             seen = now;
-            match targets(args, &args.manifests) {
+            match targets(args, &args.manifests, health) {
                 Ok(next) => desired = next,
                 Err(e) => {
                     eprintln!("redirector: manifests not applied, keeping the last good plan: {e:#}");
@@ -213,8 +227,9 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
             }
             Err(e) => {
                 let text = format!("{e:#}");
-                if last_error.insert("reconcile".into(), text.clone()).as_ref() != Some(&text) {
+                if text != last_error {
                     eprintln!("redirector: {text}");
+                    last_error = text;
                 }
             }
         }

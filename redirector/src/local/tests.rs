@@ -187,3 +187,32 @@ fn pods_name_their_netns_by_annotation() {
     assert_eq!(Netns::parse(&found["shop/a"]), Netns::Named("lab-a".into()));
     assert_eq!(Netns::parse(&found["default/b"]), Netns::Path("/proc/42/ns/net".into()));
 }
+
+#[test]
+fn readyz_urls_are_checked_and_probed() {
+    use super::health::Readyz;
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    assert!(Readyz::parse("https://10.0.0.1:15021/readyz").is_err());
+    assert!(Readyz::parse("http://inspector:15021/readyz").is_err(), "no DNS");
+    assert!(Readyz::parse("http://10.0.0.1:15021/ready z").is_err());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/readyz", listener.local_addr().unwrap());
+    let readyz = Readyz::parse(&url).unwrap();
+    assert_eq!(readyz.path, "/readyz");
+    let server = std::thread::spawn(move || {
+        for status in ["200 OK", "503 Service Unavailable"] {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let n = s.read(&mut buf).unwrap();
+            assert!(buf[..n].starts_with(b"GET /readyz HTTP/1.1\r\n"));
+            write!(s, "HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").unwrap();
+        }
+    });
+    let timeout = Duration::from_secs(2);
+    assert_eq!(readyz.probe(timeout), Health::Healthy);
+    assert_eq!(readyz.probe(timeout), Health::Down);
+    server.join().unwrap();
+    assert_eq!(readyz.probe(Duration::from_millis(200)), Health::Down, "nobody listening");
+}

@@ -7,6 +7,7 @@
 //!   (TPROXY delivers to it) that appends `<original destination> <client>` to `<log>` for each
 //!   connection, then relays to the original destination from the client's own address
 //!   (the fully transparent variant), so the server's reply is steered back through it.
+//!   It also answers `GET /readyz` on port 15021 with 200.
 //! - `sidecar:<port>:<mark>:<log>`: the recording test sidecar: a plain listener behind the
 //!   pod's `redirect`, which reads `SO_ORIGINAL_DST`, appends `<original destination> <client>`
 //!   to `<log>`, and relays from a socket marked `<mark>` (the exclusion the rules expect).
@@ -61,7 +62,15 @@ fn inspector(port: u16, log: &str) {
     socket.bind(&SocketAddr::from(([0, 0, 0, 0], port)).into()).unwrap();
     socket.listen(128).unwrap();
     let listener: TcpListener = socket.into();
-    eprintln!("helper inspector listening on {port}");
+    let readyz = TcpListener::bind("0.0.0.0:15021").unwrap();
+    std::thread::spawn(move || {
+        for mut probe in readyz.incoming().flatten() {
+            let mut line = String::new();
+            let _ = BufReader::new(&probe).read_line(&mut line);
+            let _ = probe.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    eprintln!("helper inspector listening on {port}, /readyz on 15021");
     for client in listener.incoming().flatten() {
         let log = log.to_owned();
         std::thread::spawn(move || relay(client, &log));

@@ -73,3 +73,28 @@ pub fn daemon(lab: &Lab, dir: &Path, mode: &str) -> Child {
     let mut cmd = command(lab, dir, mode);
     cmd.args(["--interval-ms", "200"]).stdout(Stdio::piped()).spawn().unwrap()
 }
+
+/// Adds `open.yaml`: `app: client` may reach `app: opensrv` on TCP 8080, inspected by
+/// `lab-open`, which fails open.
+pub fn write_open_policy(dir: &Path) {
+    let text = "apiVersion: chainwall.dev/v1alpha1\nkind: L7NetworkPolicy\nmetadata:\n  name: opensrv-ingress\n  \
+                namespace: lab\nspec:\n  podSelector:\n    matchLabels:\n      app: opensrv\n  policyTypes:\n  - Ingress\n  \
+                ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app: client\n    ports:\n    \
+                - protocol: TCP\n      port: 8080\n  securityPolicyRef:\n    name: lab-open\n---\n\
+                apiVersion: chainwall.dev/v1alpha1\nkind: SecurityPolicy\nmetadata:\n  name: lab-open\nspec:\n  \
+                mode: Block\n  failureMode: Open\n";
+    std::fs::write(dir.join("open.yaml"), text).unwrap();
+}
+
+/// Chain-mode `redirector local` polling every 200 ms from inside the node netns (as a node
+/// agent runs), probing the inspector's `/readyz`; stdout piped.
+pub fn daemon_in_node(lab: &Lab, dir: &Path) -> Child {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &lab.netns("node"), env!("CARGO_BIN_EXE_redirector")]);
+    cmd.args(["local", "--mode", "chain", "--node", "lab-node", "--interval-ms", "200"]).arg("--manifests").arg(dir);
+    cmd.args(["--bridge", BRIDGE, "--inspector-netns", &lab.netns("insp")]);
+    cmd.args(["--inspector-veth", "v-insp", "--inspector-mac", &Lab::mac(30)]);
+    cmd.args(["--inspector-ip", &format!("{NET}.30")]);
+    cmd.args(["--inspector-readyz", &format!("http://{NET}.30:15021/readyz")]);
+    cmd.stdout(Stdio::piped()).spawn().unwrap()
+}

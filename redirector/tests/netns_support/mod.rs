@@ -5,6 +5,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod agent;
 pub mod helpers;
 pub mod manifests;
 
@@ -123,10 +124,25 @@ impl Lab {
         cmd
     }
 
-    /// Starts a long-running helper in `ns` (killed by PID on drop).
-    pub fn spawn(&mut self, ns: &str, role: &str) {
+    /// Starts a long-running helper in `ns` (killed by PID on drop); its index for [`Lab::kill`].
+    pub fn spawn(&mut self, ns: &str, role: &str) -> usize {
         let child = Self::helper(ns, role).stdout(Stdio::null()).spawn().unwrap();
         self.children.push(child);
+        self.children.len() - 1
+    }
+
+    /// Kills one process started by [`Lab::spawn`] or [`Lab::adopt`], by PID.
+    pub fn kill(&mut self, index: usize) {
+        let _ = self.children[index].kill();
+        let _ = self.children[index].wait();
+    }
+
+    /// Packets counted by a named counter (`family table name`) in `ns`.
+    pub fn counter(&self, ns: &str, counter: &str) -> u64 {
+        let text = sh(Some(ns), &format!("nft list counter {counter}"));
+        let line = text.lines().map(str::trim).find(|l| l.starts_with("packets "));
+        let count = line.and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok());
+        count.unwrap_or_else(|| panic!("no packet count in {text}"))
     }
 
     /// Takes ownership of a process started elsewhere (killed by PID on drop).
