@@ -40,7 +40,7 @@ enum Command {
     /// sidecar). In every namespace it reads the Chainwall tables the kernel holds and applies
     /// only the difference, as one atomic `nft -f` transaction: a restart never flushes.
     /// Without --once it keeps polling DIR and restores drift. Prints one line per namespace.
-    Local(local::LocalArgs),
+    Local(Box<local::LocalArgs>),
 }
 
 fn main() -> ExitCode {
