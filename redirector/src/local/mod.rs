@@ -11,12 +11,11 @@ pub mod dataplane;
 pub mod health;
 pub mod observe;
 pub mod pods;
+mod run;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
-use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use redirector::nft::config::{Config, Families, Health};
@@ -25,7 +24,8 @@ use redirector::nft::model::Ruleset;
 use redirector::nft::{inspector, node, sidecar};
 
 pub use args::{LocalArgs, Mode};
-use dataplane::{Dataplane, Netns, Nft};
+use dataplane::{Dataplane, Netns};
+pub use run::run;
 
 /// What one namespace must hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,88 +150,4 @@ pub fn reconcile(dp: &mut impl Dataplane, targets: &[Target]) -> Result<Vec<Outc
         });
     }
     Ok(outcomes)
-}
-
-/// The newest modification time under `dir` (the directory itself included).
-fn newest(dir: &Path) -> SystemTime {
-    let mut latest = std::fs::metadata(dir).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let time = if path.is_dir() {
-                newest(&path)
-            } else {
-                entry.metadata().and_then(|m| m.modified()).unwrap_or(latest)
-            };
-            latest = latest.max(time);
-        }
-    }
-    latest
-}
-
-/// `redirector local`.
-pub fn run(args: &LocalArgs) -> Result<ExitCode> {
-    args.validate()?;
-    let readyz = args.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
-    if readyz.is_none() && args.mode == Mode::Chain {
-        eprintln!("redirector: no --inspector-readyz: the inspector is assumed healthy (no failure-mode switch)");
-    }
-    let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));
-    let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
-    let mut dp = Nft;
-    let mut seen = newest(&args.manifests);
-    let mut desired = targets(args, &args.manifests, health)?;
-    let print = |outcomes: &[Outcome], quiet: bool| {
-        for o in outcomes.iter().filter(|o| !quiet || !o.unchanged()) {
-            println!("{o}");
-        }
-    };
-    if readyz.is_some() {
-        println!("inspector health: {health:?}");
-    }
-    print(&reconcile(&mut dp, &desired)?, false);
-    if args.once {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut last_error = String::new();
-    loop {
-        std::thread::sleep(Duration::from_millis(args.interval_ms));
-        let now = newest(&args.manifests);
-        let was = health;
-        health = readyz.as_ref().map_or(Health::Healthy, probe);
-        let reloaded = now != seen || health != was;
-        if health != was {
-            println!("inspector health: {health:?}");
-        }
-        if reloaded {
-            seen = now;
-            match targets(args, &args.manifests, health) {
-                Ok(next) => desired = next,
-                Err(e) => {
-                    eprintln!("redirector: manifests not applied, keeping the last good plan: {e:#}");
-                    continue;
-                }
-            }
-        }
-        // Also re-checks an unchanged plan: drift is restored within one interval.
-        match reconcile(&mut dp, &desired) {
-            Ok(mut outcomes) => {
-                last_error.clear();
-                if !reloaded {
-                    // The plan did not change, so any change is someone else's undone.
-                    for o in outcomes.iter_mut().filter(|o| !o.unchanged() && o.drift.is_empty()) {
-                        o.drift.push(format!("{}: differed from the unchanged plan", o.target));
-                    }
-                }
-                print(&outcomes, true);
-            }
-            Err(e) => {
-                let text = format!("{e:#}");
-                if text != last_error {
-                    eprintln!("redirector: {text}");
-                    last_error = text;
-                }
-            }
-        }
-    }
 }
