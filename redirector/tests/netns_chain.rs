@@ -113,6 +113,19 @@ fn chain_mode_steers_covered_flows_through_the_inspector() {
     manifests::write(&dir, &lab, &PODS[..3], "Chain");
     agent.line(|l| l.starts_with("node"));
     assert_eq!(lab.probe(&client2, &srv, 8080, 1000), Err("TimedOut".into()), "client2 still allowed");
+
+    // The agent is killed and restarted: the new one finds everything current and applies
+    // nothing; the tables keep their handles (no flush, no replace) and flows are inspected.
+    let before = lab.ruleset(&lab.netns("node"));
+    lab.kill(agent.index);
+    let child = manifests::daemon(&lab, &dir, "chain");
+    let mut agent = Agent::start(&mut lab, child);
+    assert!(agent.line(|l| l.starts_with("node (")).ends_with(": unchanged"));
+    assert!(agent.line(|l| l.starts_with("inspector (")).ends_with(": unchanged"));
+    assert_eq!(lab.ruleset(&lab.netns("node")), before, "restart changed the node ruleset");
+    let count = inspected().lines().count();
+    assert!(lab.probe(&client, &srv, 8080, 2000).is_ok());
+    assert_eq!(inspected().lines().count(), count + 1, "covered flow not inspected after the restart");
 }
 
 const PODS: [Pod; 4] = [

@@ -10,12 +10,14 @@ use super::Lab;
 /// A running `redirector local` (no --once), its stdout lines read as they come.
 pub struct Agent {
     lines: mpsc::Receiver<String>,
+    /// Its index in the lab, for [`Lab::kill`].
+    pub index: usize,
 }
 
 impl Agent {
     pub fn start(lab: &mut Lab, mut child: Child) -> Agent {
         let stdout = child.stdout.take().unwrap();
-        lab.adopt(child);
+        let index = lab.adopt(child);
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -25,7 +27,7 @@ impl Agent {
                 }
             }
         });
-        Agent { lines }
+        Agent { lines, index }
     }
 
     /// The next line matching `want`, within 10 s.

@@ -146,8 +146,9 @@ impl Lab {
     }
 
     /// Takes ownership of a process started elsewhere (killed by PID on drop).
-    pub fn adopt(&mut self, child: Child) {
+    pub fn adopt(&mut self, child: Child) -> usize {
         self.children.push(child);
+        self.children.len() - 1
     }
 
     /// One TCP connection from `ns`: `Ok(answer)` or `Err(error kind)`.
