@@ -24,8 +24,22 @@ pub struct Args {
     #[arg(long, env = "INSPECTOR_TRANSPARENT", value_enum)]
     pub transparent: Option<Transparent>,
     /// SecLang rule file (repeatable, `Include` allowed); files are loaded in the given order.
-    #[arg(long = "rules", env = "INSPECTOR_RULES", value_delimiter = ',', required = true)]
+    /// With `--policy`, these files follow each policy's rendered configuration.
+    #[arg(long = "rules", env = "INSPECTOR_RULES", value_delimiter = ',', required_unless_present = "policy")]
     pub rules: Vec<PathBuf>,
+    /// Policy file or directory: SecurityPolicies and the flow map (destination → policy).
+    /// Reloaded on SIGHUP and when a file changes; a bad new version keeps the old one.
+    #[arg(long, env = "INSPECTOR_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// How often the policy files' modification times are checked.
+    #[arg(long, env = "INSPECTOR_POLICY_POLL", default_value = "1s", value_parser = parse_duration)]
+    pub policy_poll: Duration,
+    /// The CRS setup file that policies include.
+    #[arg(long, env = "INSPECTOR_CRS_SETUP", default_value = "/etc/modsecurity/crs/crs-setup.conf")]
+    pub crs_setup: String,
+    /// The CRS rule files that policies include (a glob).
+    #[arg(long, env = "INSPECTOR_CRS_RULES", default_value = "/usr/share/modsecurity-crs/rules/*.conf")]
+    pub crs_rules: String,
     /// Address of the metrics server (/metrics, /healthz, /readyz).
     #[arg(long, env = "INSPECTOR_METRICS_LISTEN", default_value = "127.0.0.1:15090")]
     pub metrics_listen: SocketAddr,
@@ -86,6 +100,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub mode: Mode,
     pub rules: Vec<PathBuf>,
+    pub policy: Option<PolicySource>,
     pub metrics_listen: SocketAddr,
     pub audit: Option<AuditSink>,
     pub block_status: http::StatusCode,
@@ -94,6 +109,14 @@ pub struct Config {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_concurrent: usize,
+}
+
+/// Where policies come from and what they include.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub path: PathBuf,
+    pub crs: policy_crd::profile::CrsPaths,
+    pub poll: Duration,
 }
 
 /// A configuration that cannot run.
@@ -111,6 +134,8 @@ pub enum ConfigError {
     HeaderBytes(usize),
     #[error("--rules {0}: not a readable file")]
     RulesFile(String),
+    #[error("--policy {0}: no such file or directory")]
+    PolicyPath(String),
     #[error("--listen and --metrics-listen are the same address {0}")]
     SameAddress(SocketAddr),
 }
@@ -146,6 +171,17 @@ impl Args {
         if let Some(bad) = self.rules.iter().find(|p| !p.is_file()) {
             return Err(ConfigError::RulesFile(bad.display().to_string()));
         }
+        if let Some(bad) = self.policy.as_ref().filter(|p| !p.exists()) {
+            return Err(ConfigError::PolicyPath(bad.display().to_string()));
+        }
+        if self.policy_poll.is_zero() {
+            return Err(ConfigError::Zero { flag: "policy-poll" });
+        }
+        let policy = self.policy.as_ref().map(|path| PolicySource {
+            path: path.clone(),
+            crs: policy_crd::profile::CrsPaths { setup: self.crs_setup.clone(), rules: self.crs_rules.clone() },
+            poll: self.policy_poll,
+        });
         if self.listen == self.metrics_listen && self.listen.port() != 0 {
             return Err(ConfigError::SameAddress(self.listen));
         }
@@ -157,6 +193,7 @@ impl Args {
             listen: self.listen,
             mode,
             rules: self.rules.clone(),
+            policy,
             metrics_listen: self.metrics_listen,
             audit,
             block_status,

@@ -22,7 +22,9 @@ pub mod id;
 pub mod inspect;
 pub mod metrics;
 pub mod path;
+pub mod policy;
 pub mod proxy;
+pub mod reload;
 pub mod request;
 pub mod respond;
 pub mod rules;
@@ -31,7 +33,7 @@ pub mod tap;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -40,7 +42,9 @@ use tokio::task::JoinHandle;
 use crate::config::{AuditSink, Config, Mode};
 use crate::health::{Admin, Probe};
 use crate::metrics::Metrics;
-use crate::proxy::{Inspected, Proxy};
+use crate::policy::PolicyErrors;
+use crate::proxy::{Active, Inspected, Proxy};
+use crate::reload::Reloader;
 use crate::rules::Loaded;
 
 /// Failure to start (our side or the environment's, never a client's).
@@ -60,17 +64,33 @@ pub struct Running {
     /// Where the admin endpoints listen.
     pub admin_addr: SocketAddr,
     pub metrics: Arc<Metrics>,
+    reloader: Option<Arc<Reloader>>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
+    /// Reloads the policy files now (SIGHUP); `None` without `--policy`.
+    pub async fn reload(&self) -> Option<Result<(), PolicyErrors>> {
+        Some(self.reloader.as_ref()?.reload().await)
+    }
+
     /// Stops accepting connections and waits for the listeners to close.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+}
+
+/// Compiles what `config` asks for: the policy serving the upstream (with `--policy`, the
+/// `--rules` files following it), else the `--rules` files. The error is for humans.
+pub fn load_rules(config: &Config) -> Result<Loaded, String> {
+    let Mode::Upstream(upstream) = config.mode;
+    match &config.policy {
+        Some(source) => policy::load(&source.path, &source.crs, &config.rules, upstream).map_err(|e| e.to_string()),
+        None => rules::load(&config.rules).map_err(|e| e.to_string()),
     }
 }
 
@@ -101,9 +121,9 @@ pub async fn start_with(config: Config, loaded: Loaded, inspected: Option<Inspec
     let (proxy_addr, admin_addr) = (local(&listener, config.listen), local(&admin_listener, config.metrics_listen));
 
     let metrics = Arc::new(Metrics::new(loaded.ids));
+    let policy = loaded.policy;
     let proxy = Arc::new(Proxy {
-        needs_response: inspect::needs_response(&loaded.rules),
-        rules: loaded.rules,
+        active: RwLock::new(Arc::new(Active::new(policy, loaded.rules))),
         upstream,
         block_status: config.block_status,
         max_body: config.max_body,
@@ -119,10 +139,24 @@ pub async fn start_with(config: Config, loaded: Loaded, inspected: Option<Inspec
     let admin = Arc::new(Admin { metrics: metrics.clone(), probe: Probe::new(upstream), rules_compiled: true });
     let (shutdown, watch) = watch::channel(false);
     let builder = accept::builder(config.header_timeout, config.max_header_bytes);
-    let tasks = vec![
+    let reloader = config.policy.map(|source| {
+        let extra = config.rules.clone();
+        Arc::new(Reloader {
+            source,
+            extra,
+            upstream,
+            proxy: proxy.clone(),
+            metrics: metrics.clone(),
+            lock: Default::default(),
+        })
+    });
+    let mut tasks = vec![
         tokio::spawn(accept::proxy(listener, proxy, builder, watch.clone())),
-        tokio::spawn(accept::admin(admin_listener, admin, watch)),
+        tokio::spawn(accept::admin(admin_listener, admin, watch.clone())),
     ];
+    if let Some(reloader) = &reloader {
+        tasks.push(tokio::spawn(reloader.clone().watch(watch)));
+    }
     tracing::info!(%proxy_addr, %admin_addr, %upstream, "inspector listening");
-    Ok(Running { proxy_addr, admin_addr, metrics, shutdown, tasks })
+    Ok(Running { proxy_addr, admin_addr, metrics, reloader, shutdown, tasks })
 }

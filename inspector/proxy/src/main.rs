@@ -1,5 +1,5 @@
 //! The `inspector` binary: parse and validate the flags, compile the rules, then serve until
-//! SIGINT or SIGTERM. `--check-config` stops after compiling: exit 0 with a summary, or 2
+//! SIGINT or SIGTERM; SIGHUP reloads `--policy`. `--check-config` stops after compiling: exit 0 with a summary, or 2
 //! with `file:line: message`. Logs are JSON lines on stderr (`INSPECTOR_LOG` filter).
 
 use std::process::ExitCode;
@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use inspector::config::{Args, ConfigError};
-use inspector::rules;
+use inspector::{policy, rules};
+use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
 /// Exit status for an invalid configuration or rule set.
@@ -30,7 +31,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(INVALID);
         }
     };
-    let loaded = match rules::load(&args.rules) {
+    if let (None, Some(path)) = (&config, &args.policy) {
+        return check_policies(path, &args);
+    }
+    let loaded = match &config {
+        Some(config) => inspector::load_rules(config),
+        None => rules::load(&args.rules).map_err(|e| e.to_string()),
+    };
+    let loaded = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("{e}");
@@ -38,11 +46,14 @@ async fn main() -> ExitCode {
         }
     };
     if args.check_config {
+        if loaded.policy != "-" {
+            println!("policy: {}", loaded.policy);
+        }
         print!("{}", loaded.summary);
         return ExitCode::SUCCESS;
     }
     let Some(config) = config else { return ExitCode::from(INVALID) };
-    tracing::info!(rules = loaded.summary.total(), engine = ?loaded.summary.engine, "rules compiled");
+    tracing::info!(policy = %loaded.policy, rules = loaded.summary.total(), engine = ?loaded.summary.engine, "rules compiled");
     match serve(config, loaded).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -52,13 +63,39 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `--check-config --policy` without a mode: every policy a flow uses is compiled.
+fn check_policies(path: &std::path::Path, args: &Args) -> ExitCode {
+    let crs = policy_crd::profile::CrsPaths { setup: args.crs_setup.clone(), rules: args.crs_rules.clone() };
+    match policy::read(path).and_then(|doc| policy::compile(&doc, &crs, &args.rules)) {
+        Ok(compiled) => {
+            for (destination, name) in &compiled.flows {
+                println!("flow {destination}: policy {name}");
+            }
+            for (name, loaded) in &compiled.policies {
+                print!("policy {name}: {}", loaded.summary);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(INVALID)
+        }
+    }
+}
+
 async fn serve(config: inspector::config::Config, loaded: rules::Loaded) -> anyhow::Result<()> {
     let running = inspector::start(config, loaded).await.context("starting")?;
-    let mut term =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("SIGTERM handler")?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut hangup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hangup.recv() => {
+                // The outcome is logged and counted by the reloader.
+                let _ = running.reload().await;
+            }
+        }
     }
     tracing::info!("shutting down");
     running.stop().await;

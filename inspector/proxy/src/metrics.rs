@@ -4,6 +4,7 @@
 //! of the loaded rule set (anything else would be counted as `other`).
 
 use std::collections::BTreeSet;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -50,6 +51,11 @@ struct VerdictLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RuleLabels {
     rule_id: String,
 }
@@ -64,7 +70,9 @@ pub struct Metrics {
     duration: Histogram,
     upstream_errors: Counter,
     rules_loaded: Gauge,
-    known_ids: BTreeSet<u64>,
+    reloads: Family<ResultLabels, Counter>,
+    /// Every rule id ever loaded (reloads only add: the label stays bounded by the rule sets).
+    known_ids: RwLock<BTreeSet<u64>>,
 }
 
 impl Metrics {
@@ -91,12 +99,29 @@ impl Metrics {
             upstream_errors.clone(),
         );
         registry.register("chainwall_rules_loaded", "Rules in the loaded rule set", rules_loaded.clone());
+        let reloads = Family::<ResultLabels, Counter>::default();
+        registry.register("chainwall_config_reloads", "Policy reloads, by result", reloads.clone());
+        for result in ["success", "error"] {
+            let _ = reloads.get_or_create(&ResultLabels { result });
+        }
         rules_loaded.set(i64::try_from(known_ids.len()).unwrap_or(i64::MAX));
-        Self { registry, requests, blocked, matches, duration, upstream_errors, rules_loaded, known_ids }
+        let known_ids = RwLock::new(known_ids);
+        Self { registry, requests, blocked, matches, duration, upstream_errors, rules_loaded, reloads, known_ids }
+    }
+
+    /// Counts a reload; a successful one brings the ids of the new rule set.
+    pub fn reloaded(&self, ids: Option<&BTreeSet<u64>>) {
+        let result = if ids.is_some() { "success" } else { "error" };
+        self.reloads.get_or_create(&ResultLabels { result }).inc();
+        if let Some(ids) = ids {
+            self.rules_loaded.set(i64::try_from(ids.len()).unwrap_or(i64::MAX));
+            self.known_ids.write().unwrap_or_else(PoisonError::into_inner).extend(ids);
+        }
     }
 
     fn rule(&self, id: u64) -> RuleLabels {
-        let rule_id = if self.known_ids.contains(&id) { id.to_string() } else { "other".into() };
+        let known = self.known_ids.read().unwrap_or_else(PoisonError::into_inner).contains(&id);
+        let rule_id = if known { id.to_string() } else { "other".into() };
         RuleLabels { rule_id }
     }
 

@@ -10,7 +10,7 @@
 //! Nothing is forwarded before phases 1-2 have run over the whole buffered body.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -38,8 +38,8 @@ pub struct Dropped(pub u64);
 /// Everything a transaction needs, shared by all connections.
 #[derive(Debug)]
 pub struct Proxy {
-    pub rules: RuleSet,
-    pub needs_response: bool,
+    /// The rules in force; a reload swaps them, transactions keep the set they started with.
+    pub active: RwLock<Arc<Active>>,
     pub upstream: SocketAddr,
     pub block_status: StatusCode,
     pub max_body: u64,
@@ -52,6 +52,20 @@ pub struct Proxy {
     pub permits: Arc<Semaphore>,
     /// Test hook: called with each canonical request the engine inspected and that is forwarded.
     pub inspected: Option<Inspected>,
+}
+
+/// A compiled rule set in force, and the policy it came from (`-` for plain `--rules`).
+#[derive(Debug)]
+pub struct Active {
+    pub policy: String,
+    pub rules: RuleSet,
+    pub needs_response: bool,
+}
+
+impl Active {
+    pub fn new(policy: String, rules: RuleSet) -> Self {
+        Self { policy, needs_response: inspect::needs_response(&rules), rules }
+    }
 }
 
 /// A hook receiving each inspected canonical request (tests compare it with what the
@@ -68,6 +82,16 @@ impl std::fmt::Debug for Inspected {
 type Answer = Result<Response<ProxyBody>, Dropped>;
 
 impl Proxy {
+    /// The rules in force now.
+    pub fn active(&self) -> Arc<Active> {
+        self.active.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Puts `active` in force for new transactions.
+    pub fn swap(&self, active: Active) {
+        *self.active.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(active);
+    }
+
     /// Handles one request from `client` (accepted on `local`); `heads` holds the raw
     /// HTTP/1.x heads of the connection. A chunked request or a refusal closes the connection.
     pub async fn handle<B>(
@@ -116,7 +140,8 @@ impl Proxy {
             Ok(Err(rejection)) => return Ok(self.reject(rejection, &id)),
             Err(_) => return Ok(self.reject(Rejection::Timeout, &id)),
         }
-        let tx = self.rules.transaction(Connection { client, server: local }, id.clone());
+        let active = self.active();
+        let tx = active.rules.transaction(Connection { client, server: local }, id.clone());
         let (mut inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
             return self.conclude(&id, &canon, client, inspection.finish(), None);
@@ -124,7 +149,7 @@ impl Proxy {
         if let Some(hook) = &self.inspected {
             (hook.0)(&canon);
         }
-        if !self.needs_response {
+        if !active.needs_response {
             let report = inspection.finish();
             let upstream = forward::send(&self.client, &canon, self.upstream).await;
             let upstream = upstream.map(|resp| respond::upstream(resp, &id));
@@ -136,8 +161,8 @@ impl Proxy {
         };
         let (parts, body) = resp.into_parts();
         // A response-phase interruption is kept by the transaction and reported by `finish`.
-        let resp = if inspect::inspects_response_body(&self.rules, &parts.headers) {
-            let limit = usize::try_from(self.rules.settings.response_body_limit).unwrap_or(usize::MAX);
+        let resp = if inspect::inspects_response_body(&active.rules, &parts.headers) {
+            let limit = usize::try_from(active.rules.settings.response_body_limit).unwrap_or(usize::MAX);
             forward::buffer_prefix(body, limit).await.map(|(prefix, body)| {
                 inspection.response(parts.status.as_u16(), &parts.headers, Some(&prefix));
                 respond::upstream(Response::from_parts(parts, body), &id)

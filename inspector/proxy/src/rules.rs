@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use inspector_engine::ruleset::{self, Item, RuleSet};
-use inspector_engine::seclang::{self, Config, DirectiveKind, EngineMode, FsSource};
+use inspector_engine::seclang::{self, Config, DirectiveKind, EngineMode, FsSource, Source};
 
 /// A rule file that cannot be loaded; displays as `file:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +21,8 @@ pub enum RulesError {
 /// The compiled rules and what was loaded.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The SecurityPolicy these rules were rendered from (`-`: plain `--rules` files).
+    pub policy: String,
     pub rules: RuleSet,
     pub summary: Summary,
     /// Every rule id (the bounded label values of the rule metrics).
@@ -48,7 +50,33 @@ impl Summary {
 
 /// Parses and compiles the files, in order.
 pub fn load(files: &[PathBuf]) -> Result<Loaded, RulesError> {
+    load_with(None, files)
+}
+
+/// Serves one in-memory file (a rendered policy), everything else from the filesystem.
+struct Overlay<'a> {
+    name: &'a Path,
+    text: &'a str,
+}
+
+impl Source for Overlay<'_> {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        if path == self.name { Ok(self.text.to_owned()) } else { FsSource.read(path) }
+    }
+
+    fn glob(&self, pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
+        FsSource.glob(pattern)
+    }
+}
+
+/// Parses and compiles `rendered` (`(name, text)`: a configuration held in memory whose
+/// `Include`s are read from the filesystem), then the files, in order.
+pub fn load_with(rendered: Option<(&str, &str)>, files: &[PathBuf]) -> Result<Loaded, RulesError> {
     let mut config = Config::default();
+    if let Some((name, text)) = rendered {
+        let name = Path::new(name);
+        config = seclang::parse(name, &Overlay { name, text })?;
+    }
     for file in files {
         let part = seclang::parse(file, &FsSource)?;
         config.directives.extend(part.directives);
@@ -81,7 +109,7 @@ pub fn load(files: &[PathBuf]) -> Result<Loaded, RulesError> {
         response_body_access: rules.settings.response_body_access,
         ignored,
     };
-    Ok(Loaded { rules, summary, ids })
+    Ok(Loaded { policy: "-".into(), rules, summary, ids })
 }
 
 impl fmt::Display for Summary {

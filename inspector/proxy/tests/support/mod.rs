@@ -139,7 +139,7 @@ pub async fn inspector_with(
     argv.extend(["--rules", &path]);
     argv.extend_from_slice(extra);
     let config = Args::try_parse_from(argv).unwrap().validate().unwrap();
-    let loaded = inspector::rules::load(&config.rules).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = inspector::load_rules(&config).unwrap_or_else(|e| panic!("{e}"));
     let running = inspector::start_with(config, loaded, hook).await.unwrap();
     assert_canary(running.proxy_addr).await;
     running
