@@ -52,10 +52,13 @@ fn main() {
         ("1 KiB form POST", "POST", "/checkout", form, 60.0),
         ("SQLi GET (blocked)", "GET", "/item?id=1%27%20or%20%271%27%3D%271", "", f64::NAN),
     ];
+    // BENCH_ITERS: fewer iterations, e.g. under `valgrind --tool=callgrind` for instruction
+    // counts, which a shared machine does not disturb.
+    let iterations: usize = std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000).max(1);
     for (name, method, target, body, target_us) in cases {
-        let mut times = Vec::with_capacity(2000);
+        let mut times = Vec::with_capacity(iterations);
         let mut blocked = false;
-        for i in 0..2000 {
+        for i in 0..iterations {
             let start = Instant::now();
             blocked = black_box(run(&rules, method, target, body, i));
             times.push(start.elapsed());

@@ -28,8 +28,6 @@ pub struct Rule {
     /// For each transformation, a key naming the chain up to it (equal chains, equal keys),
     /// so results can be shared between rules.
     pub transform_keys: Vec<u64>,
-    /// This rule's slot in the literal prefilter of its chain, when it has one.
-    pub prefilter_slot: Option<u32>,
     /// `multiMatch`: run the operator after every transformation that changed the value.
     pub multi_match: bool,
     /// `capture`: keep regex groups in `TX:0`..`TX:9`.
@@ -171,11 +169,6 @@ fn apply(rule: &mut Rule, action: &ActionSpec, own: bool) -> Result<(), String> 
 }
 
 impl Rule {
-    /// The key of the rule's whole transformation chain (0 for none).
-    pub fn chain_key(&self) -> u64 {
-        self.transform_keys.last().copied().unwrap_or(0)
-    }
-
     /// A rule with no targets, operator or actions yet.
     fn bare(id: u64, phase: u8, location: &str) -> Self {
         Self {
@@ -187,7 +180,6 @@ impl Rule {
             operator: None,
             transforms: Vec::new(),
             transform_keys: Vec::new(),
-            prefilter_slot: None,
             multi_match: false,
             capture: false,
             msg: None,

@@ -4,7 +4,6 @@ use std::borrow::Cow;
 
 use super::resolve::Value;
 use super::state::Transaction;
-use super::transformed::TransformCache;
 use crate::operator::OpContext;
 use crate::ruleset::actions::AllowScope;
 use crate::ruleset::macros::MacroString;
@@ -111,21 +110,9 @@ impl Transaction<'_> {
             Err(_) => text.to_owned(),
         };
         let mut out = Vec::new();
-        let prefilters = &self.rules.prefilters;
         for v in &values {
             let borrowed = matches!(v.value, Cow::Borrowed(_));
-            let cacheable = TransformCache::cacheable(v.collection, borrowed);
             for candidate in self.transformed.candidates(rule, v.collection, &v.value, borrowed) {
-                // Most operators cannot match most values: one automaton scan per value and
-                // chain rules them out without running them.
-                if let Some(slot) = rule.prefilter_slot
-                    && cacheable
-                    && !self.transformed.prefilter_allows(rule, slot, &v.value, &candidate, |bytes| {
-                        prefilters.scan(rule.chain_key(), bytes)
-                    })
-                {
-                    continue;
-                }
                 let mut captures = Vec::new();
                 let mut ctx = OpContext { expand: &expand, captures: rule.capture.then_some(&mut captures) };
                 if operator.op.evaluate(&candidate, &mut ctx) != operator.negated {

@@ -28,12 +28,10 @@ impl Deref for Bytes<'_> {
     }
 }
 
-/// (address and length of the original value, chain-prefix key) → result, and the prefilter
-/// bits of final results.
+/// (address and length of the original value, chain-prefix key) → result.
 #[derive(Debug, Default)]
 pub(super) struct TransformCache {
     results: RefCell<Results>,
-    prefilter: RefCell<HashMap<Key, Vec<u64>, BuildHasherDefault<KeyHasher>>>,
 }
 
 /// Address and length of a request value, and a chain (prefix) key.
@@ -95,33 +93,12 @@ impl TransformCache {
     /// Forgets everything (values may have moved or changed).
     pub fn clear(&self) {
         self.results.borrow_mut().clear();
-        self.prefilter.borrow_mut().clear();
     }
 
     /// Whether values of `collection` can be cached: borrowed from request data that does
     /// not change during a phase.
-    pub fn cacheable(collection: C, borrowed: bool) -> bool {
+    fn cacheable(collection: C, borrowed: bool) -> bool {
         borrowed && !volatile(collection)
-    }
-
-    /// Whether the rule's prefilter lets `value`'s final result through. `scan` computes the
-    /// bits of the chain's automaton on a miss.
-    pub fn prefilter_allows(
-        &self,
-        rule: &Rule,
-        slot: u32,
-        original: &[u8],
-        result: &[u8],
-        scan: impl FnOnce(&[u8]) -> Option<Vec<u64>>,
-    ) -> bool {
-        let key = (original.as_ptr() as usize, original.len(), rule.chain_key());
-        if let Some(bits) = self.prefilter.borrow().get(&key) {
-            return crate::ruleset::prefilter::has(bits, slot);
-        }
-        let Some(bits) = scan(result) else { return true };
-        let allows = crate::ruleset::prefilter::has(&bits, slot);
-        self.prefilter.borrow_mut().insert(key, bits);
-        allows
     }
 
     /// The values the operator sees for `value` of `collection`: the final result, or with
