@@ -3,7 +3,7 @@
 //! [`strict::check`] before the proxy trusts hyper's parsed form. Body bytes are skipped by
 //! their declared length; after a chunked body (whose raw length is not tracked) or any
 //! refusal the tap stops and the proxy closes the connection after answering.
-//! An h2c connection never consults its tap; the tap then stops at its byte cap.
+//! An h2c connection (its preface) stops the tap at once: HTTP/2 requests never consult it.
 
 use std::io;
 use std::pin::Pin;
@@ -41,6 +41,11 @@ impl Heads {
         s.skip -= skipped as u64;
         let rest = &bytes[skipped..];
         if s.stopped || rest.is_empty() {
+            return;
+        }
+        if s.buf.is_empty() && rest.starts_with(b"PRI * HTTP/2.0") {
+            // The h2c preface: an HTTP/2 connection never consults its tap.
+            s.stopped = true;
             return;
         }
         if s.buf.len() + rest.len() > s.cap {
