@@ -3,6 +3,7 @@
 //!
 //! - the target is origin-form (`/path?query`) with the path normalised by [`path::normalise`]; an absolute-form or h2 `:authority` authority
 //!   becomes the `Host` header;
+//! - HTTP/2 `cookie` fields are joined into one `Cookie` (`; `);
 //! - hop-by-hop headers (and those named by `Connection`), `Expect` and framing headers are
 //!   dropped; `Content-Length` is recomputed from the buffered body;
 //! - ambiguous framing (`Content-Length` with `Transfer-Encoding`, several `Content-Length`s,
@@ -12,7 +13,7 @@
 //!   `--body-timeout` is 408.
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::request::Parts;
 use http::{Method, StatusCode, Version};
 use http_body_util::BodyExt;
@@ -118,9 +119,13 @@ pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option
     headers.insert(HOST, host);
     for (name, value) in &parts.headers {
         let dropped = name == HOST || name == CONTENT_LENGTH || HOP_BY_HOP.contains(&name.as_str());
-        if !dropped && !named.contains(name) {
+        let h2_cookie = parts.version == Version::HTTP_2 && name == COOKIE;
+        if !dropped && !named.contains(name) && !h2_cookie {
             headers.append(name.clone(), value.clone());
         }
+    }
+    if parts.version == Version::HTTP_2 && parts.headers.contains_key(COOKIE) {
+        headers.insert(COOKIE, cookies(&parts.headers)?);
     }
     let version = if parts.version == Version::HTTP_2 { "2.0" } else { "1.1" };
     let framed = declared.is_some() || chunked;
@@ -143,6 +148,13 @@ fn host(parts: &Parts) -> Result<HeaderValue, Rejection> {
         (None, Some(value)) if !value.is_empty() => Ok(value.clone()),
         _ => Err(Rejection::BadRequest),
     }
+}
+
+/// HTTP/2 splits `cookie` into several fields; one HTTP/1.1 line joins them with `; `
+/// (RFC 9113 section 8.2.3), so the upstream never sees several `Cookie` lines.
+fn cookies(headers: &HeaderMap) -> Result<HeaderValue, Rejection> {
+    let parts: Vec<&[u8]> = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes).collect();
+    HeaderValue::from_bytes(&parts.join(&b"; "[..])).map_err(|_| Rejection::BadRequest)
 }
 
 /// Buffers the body up to `max` bytes, then records it (and its length) in `canonical`.
