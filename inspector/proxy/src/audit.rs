@@ -21,6 +21,8 @@ pub struct Record<'a> {
     pub client: String,
     /// The upstream (the original destination in transparent modes).
     pub destination: String,
+    /// The SecurityPolicy that inspected it (`-`: plain `--rules`).
+    pub policy: &'a str,
     pub method: &'a str,
     pub uri: &'a str,
     /// `block`, `detect` or `pass`.
@@ -59,6 +61,7 @@ impl<'a> Record<'a> {
             time: rfc3339(SystemTime::now()),
             client: ends.0,
             destination: ends.1,
+            policy: "-",
             method: req.0,
             uri: req.1,
             verdict,

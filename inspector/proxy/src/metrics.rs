@@ -1,7 +1,8 @@
 //! Prometheus metrics (prometheus-client, OpenMetrics text).
 //!
-//! Labels are bounded: `verdict` is one of [`Outcome::label`], and `rule_id` is always an id
-//! of the loaded rule set (anything else would be counted as `other`).
+//! Labels are bounded: `verdict` is one of [`Outcome::label`], `policy` a configured
+//! SecurityPolicy name (`-` with plain `--rules`), and `rule_id` always an id of a loaded
+//! rule set (anything else would be counted as `other`).
 
 use std::collections::BTreeSet;
 use std::sync::{PoisonError, RwLock};
@@ -47,7 +48,14 @@ impl Outcome {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VerdictLabels {
+    policy: String,
     verdict: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BlockLabels {
+    policy: String,
+    rule_id: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -65,7 +73,7 @@ struct RuleLabels {
 pub struct Metrics {
     registry: Registry,
     requests: Family<VerdictLabels, Counter>,
-    blocked: Family<RuleLabels, Counter>,
+    blocked: Family<BlockLabels, Counter>,
     matches: Family<RuleLabels, Counter>,
     duration: Histogram,
     upstream_errors: Counter,
@@ -80,7 +88,7 @@ impl Metrics {
     pub fn new(known_ids: BTreeSet<u64>) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<VerdictLabels, Counter>::default();
-        let blocked = Family::<RuleLabels, Counter>::default();
+        let blocked = Family::<BlockLabels, Counter>::default();
         let matches = Family::<RuleLabels, Counter>::default();
         let duration = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let upstream_errors = Counter::default();
@@ -125,14 +133,15 @@ impl Metrics {
         RuleLabels { rule_id }
     }
 
-    /// Counts one transaction.
-    pub fn request(&self, outcome: Outcome) {
-        self.requests.get_or_create(&VerdictLabels { verdict: outcome.label() }).inc();
+    /// Counts one transaction of `policy` (a configured SecurityPolicy name: bounded).
+    pub fn request(&self, policy: &str, outcome: Outcome) {
+        self.requests.get_or_create(&VerdictLabels { policy: policy.to_owned(), verdict: outcome.label() }).inc();
     }
 
-    /// Counts a block by `rule_id`.
-    pub fn blocked(&self, rule_id: u64) {
-        self.blocked.get_or_create(&self.rule(rule_id)).inc();
+    /// Counts a block by `rule_id` under `policy`.
+    pub fn blocked(&self, policy: &str, rule_id: u64) {
+        let RuleLabels { rule_id } = self.rule(rule_id);
+        self.blocked.get_or_create(&BlockLabels { policy: policy.to_owned(), rule_id }).inc();
     }
 
     /// Counts a logged match of `rule_id`.

@@ -68,6 +68,14 @@ impl Active {
     }
 }
 
+/// Who a transaction is: its id, its client and the policy inspecting it.
+#[derive(Debug, Clone, Copy)]
+struct Who<'a> {
+    id: &'a str,
+    client: SocketAddr,
+    policy: &'a str,
+}
+
 /// A hook receiving each inspected canonical request (tests compare it with what the
 /// upstream received).
 #[derive(Clone)]
@@ -141,10 +149,11 @@ impl Proxy {
             Err(_) => return Ok(self.reject(Rejection::Timeout, &id)),
         }
         let active = self.active();
+        let who = Who { id: &id, client, policy: &active.policy };
         let tx = active.rules.transaction(Connection { client, server: local }, id.clone());
         let (mut inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
-            return self.conclude(&id, &canon, client, inspection.finish(), None);
+            return self.conclude(who, &canon, inspection.finish(), None);
         }
         if let Some(hook) = &self.inspected {
             (hook.0)(&canon);
@@ -153,11 +162,11 @@ impl Proxy {
             let report = inspection.finish();
             let upstream = forward::send(&self.client, &canon, self.upstream).await;
             let upstream = upstream.map(|resp| respond::upstream(resp, &id));
-            return self.conclude(&id, &canon, client, report, Some(upstream));
+            return self.conclude(who, &canon, report, Some(upstream));
         }
         let resp = match forward::send(&self.client, &canon, self.upstream).await {
             Ok(resp) => resp,
-            Err(e) => return self.conclude(&id, &canon, client, inspection.finish(), Some(Err(e))),
+            Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
         };
         let (parts, body) = resp.into_parts();
         // A response-phase interruption is kept by the transaction and reported by `finish`.
@@ -171,12 +180,12 @@ impl Proxy {
             inspection.response(parts.status.as_u16(), &parts.headers, None);
             Ok(respond::upstream(Response::from_parts(parts, body), &id))
         };
-        self.conclude(&id, &canon, client, inspection.finish(), Some(resp))
+        self.conclude(who, &canon, inspection.finish(), Some(resp))
     }
 
     fn reject(&self, rejection: Rejection, id: &str) -> Response<ProxyBody> {
         tracing::debug!(request_id = id, %rejection, "request refused");
-        self.metrics.request(Outcome::Reject);
+        self.metrics.request(&self.active().policy, Outcome::Reject);
         let mut resp = respond::refused(rejection.status(), id);
         resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         resp
@@ -186,12 +195,12 @@ impl Proxy {
     /// request was forwarded) the upstream's response.
     fn conclude(
         &self,
-        id: &str,
+        who: Who<'_>,
         canon: &Canonical,
-        client: SocketAddr,
         report: Report,
         upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
     ) -> Answer {
+        let Who { id, client, policy } = who;
         self.metrics.inspection(report.took);
         for m in &report.matches {
             self.metrics.rule_match(m.id);
@@ -202,16 +211,17 @@ impl Proxy {
             (None, _) if report.matches.is_empty() => Outcome::Pass,
             (None, _) => Outcome::Detect,
         };
-        self.metrics.request(outcome);
+        self.metrics.request(policy, outcome);
         if let Some(stop) = &report.interruption {
-            self.metrics.blocked(stop.rule_id);
+            self.metrics.blocked(policy, stop.rule_id);
         }
         if let Some(audit) = &self.audit
             && (report.interruption.is_some() || !report.matches.is_empty())
         {
             let verdict = if report.interruption.is_some() { "block" } else { "detect" };
             let ends = (client.to_string(), self.upstream.to_string());
-            let record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
+            let mut record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
+            record.policy = policy;
             audit.write(&record);
         }
         match (report.interruption, upstream) {

@@ -130,6 +130,9 @@ async fn the_policy_is_enforced_and_reloaded_when_its_file_changes() {
     assert_eq!(metric(&running.metrics.encode(), "chainwall_rules_loaded"), Some(loaded_v2));
     assert_eq!(metric(&running.metrics.encode(), SUCCESS), Some(1.0));
     assert!(up.received().iter().all(|r| !r.headers.iter().any(|(n, v)| n == "x-attack" && v == "v3")));
+    let text = running.metrics.encode();
+    assert!(metric(&text, "chainwall_blocked_total{policy=\"shop\",rule_id=\"100\"}") >= Some(1.0), "{text}");
+    assert!(metric(&text, "chainwall_requests_total{policy=\"shop\",verdict=\"pass\"}") >= Some(1.0), "{text}");
 }
 
 #[tokio::test]
