@@ -9,7 +9,7 @@
 //! method and a visible-ASCII target without `#`; `name: value` fields with token names (no
 //! `_`, no whitespace before the colon, no folding) and values without CTLs other than HTAB;
 //! at most one `Content-Length` (1 to 19 digits), at most one `Transfer-Encoding` (exactly
-//! `chunked`, HTTP/1.1 only) and never both; one `Host` in HTTP/1.1; `Connection` never
+//! `chunked`, HTTP/1.1 only) and never both; one `Host` in HTTP/1.1, an authority without user info or path; `Connection` never
 //! names a framing or credential field; `Expect` only `100-continue` (else 417).
 
 use crate::request::Rejection;
@@ -57,7 +57,8 @@ pub fn check(raw: &[u8]) -> Result<Head, Rejection> {
             "content-length" => length = Some(content_length(value)?),
             "transfer-encoding" if !http10 && value.eq_ignore_ascii_case(b"chunked") => chunked = true,
             "transfer-encoding" => return Err(Rejection::BadRequest),
-            "host" => hosts += 1,
+            "host" if authority(value) => hosts += 1,
+            "host" => return Err(Rejection::BadRequest),
             "expect" => expect = Some(value.to_ascii_lowercase()),
             "connection" => connection(value)?,
             _ => {}
@@ -133,6 +134,12 @@ fn field(line: &[u8]) -> Result<(String, &[u8]), Rejection> {
     }
     let value = value.trim_ascii();
     Ok((String::from_utf8_lossy(name).to_ascii_lowercase(), value))
+}
+
+/// A `Host` value: `host[:port]` (reg-name, IPv4 or `[IPv6]`), no user info, no path.
+fn authority(value: &[u8]) -> bool {
+    let ok = |b: &u8| b.is_ascii_alphanumeric() || b"-._~:[]!$&'()*+,;=%".contains(b);
+    !value.is_empty() && value.iter().all(ok)
 }
 
 /// `Content-Length` = 1*DIGIT, at most 19 digits (no sign, list, hex or overflow).
