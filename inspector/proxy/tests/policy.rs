@@ -157,3 +157,43 @@ async fn reload_on_demand_reports_errors_by_file_and_field() {
     let text = running.metrics.encode();
     assert!(metric(&text, SUCCESS) >= Some(1.0) && metric(&text, ERROR) >= Some(2.0), "{text}");
 }
+
+/// The allow-list rules see the same canonical path the upstream receives: a traversal out of
+/// an allowed prefix is judged (and would be forwarded) as the path it resolves to.
+#[tokio::test]
+async fn the_allow_list_matches_the_canonical_path() {
+    let up = Upstream::start().await;
+    let dir = scratch("allow");
+    let (setup, rules) = crs(&dir.join("crs"));
+    let file = dir.join("policy.yaml");
+    let text = format!(
+        "securityPolicies:\n  - metadata: {{name: shop}}\n    spec:\n      allowList:\n        - {{methods: [GET], paths: [/public/]}}\n\
+         flows:\n  - {{destination: \"{}\", policy: shop}}\n",
+        up.addr
+    );
+    std::fs::write(&file, text).unwrap();
+    let path = file.to_str().unwrap().to_owned();
+    let flags = ["--policy", &path, "--crs-setup", &setup, "--crs-rules", &rules];
+    let running = inspector(up.addr, CANARY, &flags).await;
+    let get = |target: &str| {
+        let raw = format!("GET {target} HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n");
+        let addr = running.proxy_addr;
+        async move { support::raw(addr, raw.as_bytes(), Duration::from_secs(2)).await }
+    };
+    for (target, status, forwarded) in [
+        ("/public/a", "200", Some("/public/a")),
+        ("//public//a/./b", "200", Some("/public/a/b")),
+        ("/public/%61", "200", Some("/public/a")),
+        ("/public/../admin", "403", None),
+        ("/public/%2e%2e/admin", "403", None),
+        ("/public\\..\\admin", "403", None),
+        ("/public/..;/admin", "400", None),
+        ("/public%2F..%2Fadmin", "400", None),
+    ] {
+        let before = up.received().len();
+        let answer = get(target).await;
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{target}: {answer}");
+        let got = up.received();
+        assert_eq!(got.get(before).map(|r| r.uri.as_str()), forwarded, "{target}");
+    }
+}
