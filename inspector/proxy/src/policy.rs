@@ -139,7 +139,7 @@ pub fn read(path: &Path) -> Result<Document, PolicyErrors> {
                 errors.push(err(format!("{field}.metadata.name"), format!("`{name}` is empty or defined twice")));
                 continue;
             }
-            let spec = match spec(named.spec) {
+            let spec = match spec::typed(named.spec) {
                 Ok(spec) => spec,
                 Err((path, message)) => {
                     errors.push(err(format!("{field}.spec{path}"), message));
@@ -173,40 +173,6 @@ pub fn read(path: &Path) -> Result<Document, PolicyErrors> {
         }
     }
     if errors.is_empty() { Ok(doc) } else { Err(PolicyErrors(errors)) }
-}
-
-/// The typed spec; a field the type does not know is an error (`.path`, message), not
-/// silently ignored.
-fn spec(value: serde_json::Value) -> Result<SecurityPolicySpec, (String, String)> {
-    let value = if value.is_null() { serde_json::json!({}) } else { value };
-    let spec: SecurityPolicySpec = serde_json::from_value(value.clone()).map_err(|e| (String::new(), e.to_string()))?;
-    let known = serde_json::to_value(&spec).map_err(|e| (String::new(), e.to_string()))?;
-    match unknown(&value, &known, String::new()) {
-        Some(path) => Err((path, "unknown field".into())),
-        None => Ok(spec),
-    }
-}
-
-/// The first key of `given` that `known` (the typed value serialised back) lacks, unless empty.
-fn unknown(given: &serde_json::Value, known: &serde_json::Value, path: String) -> Option<String> {
-    use serde_json::Value;
-    let empty = |v: &Value| match v {
-        Value::Null => true,
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    };
-    match (given, known) {
-        (Value::Object(g), Value::Object(k)) => g.iter().find_map(|(key, v)| match k.get(key) {
-            Some(kv) => unknown(v, kv, format!("{path}.{key}")),
-            None if empty(v) => None,
-            None => Some(format!("{path}.{key}")),
-        }),
-        (Value::Array(g), Value::Array(k)) => {
-            g.iter().zip(k).enumerate().find_map(|(i, (gv, kv))| unknown(gv, kv, format!("{path}[{i}]")))
-        }
-        _ => None,
-    }
 }
 
 /// The compiled policies: each one used by a flow, compiled once.
@@ -268,5 +234,6 @@ pub fn load(path: &Path, crs: &CrsPaths, extra: &[PathBuf], destination: SocketA
     })
 }
 
+mod spec;
 #[cfg(test)]
 mod tests;
