@@ -149,3 +149,45 @@ pub fn pod_input(pod: &core::Pod) -> Result<Pod, String> {
         ports,
     })
 }
+
+/// One probe of a query file: `{from: ns/pod, to: ns/pod, protocol: TCP, port: 80}`, with an
+/// optional expected verdict.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct ProbeSpec {
+    /// Source pod, `namespace/name`.
+    pub from: String,
+    /// Destination pod, `namespace/name`.
+    pub to: String,
+    /// `TCP` (default), `UDP` or `SCTP`, any case.
+    #[serde(default = "ProbeSpec::tcp")]
+    pub protocol: String,
+    /// Destination port.
+    pub port: u16,
+    /// The verdict the probe should get.
+    #[serde(default, alias = "expected")]
+    pub expect: Option<crate::flow::Verdict>,
+}
+
+impl ProbeSpec {
+    fn tcp() -> String {
+        "TCP".into()
+    }
+
+    /// The engine's probe, or what is wrong with this one.
+    pub fn probe(&self) -> Result<crate::flow::Probe, String> {
+        use crate::flow::{PodKey, Probe, Protocol};
+        let pod = |s: &str| PodKey::parse(s).ok_or_else(|| format!("{s:?} is not namespace/pod"));
+        let protocol = Protocol::parse(&self.protocol.to_ascii_uppercase())
+            .ok_or_else(|| format!("unknown protocol {:?}", self.protocol))?;
+        if self.port == 0 {
+            return Err("port 0 is not a valid destination port".into());
+        }
+        Ok(Probe { from: pod(&self.from)?, to: pod(&self.to)?, protocol, port: self.port })
+    }
+}
+
+/// A YAML or JSON list of probes (YAML 1.2 booleans, like the manifests).
+pub fn parse_probes(text: &str) -> Result<Vec<ProbeSpec>, String> {
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| format!("not a list of probes: {e}"))
+}

@@ -10,8 +10,7 @@ use k8s_openapi::api::core::v1 as core;
 use kube::CustomResourceExt;
 use policy_crd::api::{EnforcementMode, FailureMode, InspectionMode, L7NetworkPolicy, SecurityPolicy};
 use policy_crd::flow::{PodKey, Probe, Protocol, Verdict};
-use policy_crd::manifests::Manifests;
-use serde::Deserialize;
+use policy_crd::manifests::{Manifests, ProbeSpec, parse_probes};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -133,45 +132,16 @@ fn every_security_policy_ref_resolves() {
     }
 }
 
-/// One entry of `probes.yaml`, in the format `redirector plan --query` reads.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProbeSpec {
-    from: String,
-    to: String,
-    #[serde(default = "tcp")]
-    protocol: String,
-    port: u16,
-    expect: String,
-}
-
-fn tcp() -> String {
-    "TCP".into()
-}
-
+/// `probes.yaml`, read with the same parser as `redirector plan --query`; every entry
+/// carries `expect`.
 fn probes() -> Vec<ProbeSpec> {
     let path = examples_dir().join(PROBES);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{PROBES}: not a list of probes: {e}"))
-}
-
-fn probe(spec: &ProbeSpec) -> Probe {
-    let pod = |s: &str| PodKey::parse(s).unwrap_or_else(|| panic!("{PROBES}: {s:?} is not namespace/pod"));
-    Probe {
-        from: pod(&spec.from),
-        to: pod(&spec.to),
-        protocol: Protocol::parse(&spec.protocol).unwrap_or_else(|| panic!("{PROBES}: protocol {:?}", spec.protocol)),
-        port: spec.port,
+    let probes = parse_probes(&text).unwrap_or_else(|e| panic!("{PROBES}: {e}"));
+    for p in &probes {
+        assert!(p.expect.is_some(), "{PROBES}: {p:?} has no expect");
     }
-}
-
-fn verdict(expect: &str) -> Verdict {
-    match expect {
-        "inspect" => Verdict::Inspect,
-        "allow" => Verdict::Allow,
-        "deny" => Verdict::Deny,
-        other => panic!("{PROBES}: expect must be inspect, allow or deny, not {other:?}"),
-    }
+    probes
 }
 
 #[test]
@@ -180,10 +150,11 @@ fn every_probe_gets_its_expected_verdict() {
     let probes = probes();
     let mut failures = Vec::new();
     for spec in &probes {
-        let decision = engine.query(&probe(spec)).unwrap_or_else(|e| panic!("{PROBES}: {spec:?}: {e}"));
-        if decision.verdict != verdict(&spec.expect) {
+        let probe = spec.probe().unwrap_or_else(|e| panic!("{PROBES}: {spec:?}: {e}"));
+        let decision = engine.query(&probe).unwrap_or_else(|e| panic!("{PROBES}: {spec:?}: {e}"));
+        if Some(decision.verdict) != spec.expect {
             failures.push(format!(
-                "{} -> {} {}/{}: expected {}, got {:?} (ingress {:?}, egress {:?})",
+                "{} -> {} {}/{}: expected {:?}, got {:?} (ingress {:?}, egress {:?})",
                 spec.from,
                 spec.to,
                 spec.protocol,
@@ -197,8 +168,8 @@ fn every_probe_gets_its_expected_verdict() {
     }
     assert!(failures.is_empty(), "probes with another verdict:\n{}", failures.join("\n"));
     // The probes exercise every verdict.
-    let seen: BTreeSet<&str> = probes.iter().map(|p| p.expect.as_str()).collect();
-    assert_eq!(seen, BTreeSet::from(["allow", "deny", "inspect"]));
+    let seen: BTreeSet<Verdict> = probes.iter().filter_map(|p| p.expect).collect();
+    assert_eq!(seen, BTreeSet::from([Verdict::Allow, Verdict::Deny, Verdict::Inspect]));
 }
 
 /// The two HTTP flows get the SecurityPolicy and placement the README describes.

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use policy_crd::flow::{Decision, Engine, PodKey, Probe, Protocol, Verdict};
-use serde::{Deserialize, Serialize};
+use policy_crd::flow::{Decision, Engine, Verdict};
+use policy_crd::manifests::{ProbeSpec, parse_probes};
+use serde::Serialize;
 
 use crate::load;
 
@@ -18,23 +19,6 @@ pub struct PlanArgs {
     /// YAML or JSON list of probes to answer instead of printing the whole plan.
     #[arg(long, value_name = "FILE", env = "REDIRECTOR_QUERY")]
     query: Option<PathBuf>,
-}
-
-/// One probe as written in the query file.
-#[derive(Debug, Deserialize)]
-struct ProbeSpec {
-    from: String,
-    to: String,
-    #[serde(default = "tcp")]
-    protocol: String,
-    port: u16,
-    /// Optional expected verdict: the tool then reports a mismatch and exits 3.
-    #[serde(default, alias = "expected")]
-    expect: Option<Verdict>,
-}
-
-fn tcp() -> String {
-    "TCP".into()
 }
 
 /// One probe's answer.
@@ -71,9 +55,7 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let text = std::fs::read_to_string(query).with_context(|| format!("cannot read {}", query.display()))?;
-    let options = serde_saphyr::options! { strict_booleans: true };
-    let probes: Vec<ProbeSpec> = serde_saphyr::from_str_with_options(&text, options)
-        .with_context(|| format!("{}: not a list of probes", query.display()))?;
+    let probes = parse_probes(&text).map_err(|e| anyhow::anyhow!("{}: {e}", query.display()))?;
     let answers: Vec<ProbeAnswer> = probes.into_iter().map(|p| answer(&engine, p)).collect();
     println!("{}", serde_json::to_string_pretty(&answers)?);
     let failed = answers.iter().filter(|a| a.error.is_some()).count();
@@ -91,7 +73,7 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
 }
 
 fn answer(engine: &Engine, spec: ProbeSpec) -> ProbeAnswer {
-    let decision = probe(&spec).and_then(|p| engine.query(&p).map_err(|e| e.to_string()));
+    let decision = spec.probe().and_then(|p| engine.query(&p).map_err(|e| e.to_string()));
     let (decision, error) = match decision {
         Ok(d) => (Some(d), None),
         Err(e) => (None, Some(e)),
@@ -105,14 +87,4 @@ fn answer(engine: &Engine, spec: ProbeSpec) -> ProbeAnswer {
         expect: spec.expect,
         error,
     }
-}
-
-fn probe(spec: &ProbeSpec) -> Result<Probe, String> {
-    let pod = |s: &str| PodKey::parse(s).ok_or_else(|| format!("{s:?} is not namespace/pod"));
-    let protocol = Protocol::parse(&spec.protocol.to_ascii_uppercase())
-        .ok_or_else(|| format!("unknown protocol {:?}", spec.protocol))?;
-    if spec.port == 0 {
-        return Err("port 0 is not a valid destination port".into());
-    }
-    Ok(Probe { from: pod(&spec.from)?, to: pod(&spec.to)?, protocol, port: spec.port })
 }
