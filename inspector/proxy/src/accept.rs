@@ -7,13 +7,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::config::Mode;
 use crate::health::{self, Admin};
+use crate::origin;
 use crate::proxy::Proxy;
 use crate::tap::{Heads, Tap};
 
@@ -30,9 +34,10 @@ pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Build
     builder
 }
 
-/// Accepts proxy connections until `shutdown` changes.
+/// Accepts proxy connections until `shutdown` changes; each one's flow (original
+/// destination) comes from [`origin::flow`], a refused one is closed and counted.
 pub async fn proxy(
-    listener: TcpListener,
+    (listener, mode, listen): (TcpListener, Mode, SocketAddr),
     proxy: Arc<Proxy>,
     builder: auto::Builder<TokioExecutor>,
     mut shutdown: watch::Receiver<bool>,
@@ -49,13 +54,20 @@ pub async fn proxy(
             },
             _ = shutdown.changed() => return,
         };
-        let Ok(local) = stream.local_addr() else { continue };
+        let flow = match origin::flow(mode, listen, &stream, client) {
+            Ok(flow) => flow,
+            Err(refused) => {
+                tracing::warn!(%client, error = %refused, "connection refused");
+                proxy.metrics.flow_refused(refused.label());
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let (proxy, builder) = (proxy.clone(), builder.clone());
         let heads = Heads::new(proxy.max_header_bytes.max(8192) * 4 + 65536);
         tokio::spawn(async move {
             let stream = Tap::new(stream, heads.clone());
-            let service = service_fn(move |req| proxy.clone().handle(client, local, heads.clone(), req));
+            let service = service_fn(move |req| proxy.clone().handle(flow, heads.clone(), req));
             if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%client, error = %e, "connection ended with an error");
             }

@@ -20,9 +20,19 @@ pub struct Args {
     /// Explicit reverse-proxy mode: every request goes to this upstream (HOST:PORT).
     #[arg(long, env = "INSPECTOR_UPSTREAM", conflicts_with = "transparent")]
     pub upstream: Option<SocketAddr>,
-    /// Transparent mode (the original destination comes from the socket). Not yet supported.
+    /// Transparent mode: the original destination comes from the socket (`redirect`:
+    /// `SO_ORIGINAL_DST`, sidecar; `tproxy`: the local address of an `IP_TRANSPARENT` listener, chain).
     #[arg(long, env = "INSPECTOR_TRANSPARENT", value_enum)]
     pub transparent: Option<Transparent>,
+    /// Transparent modes: the fwmark (`SO_MARK`) of every upstream socket, so that the redirect
+    /// rules exempt the proxy (`meta mark 0x539 return`); `0` sets no mark (then run the proxy
+    /// as a dedicated uid exempted by `meta skuid UID return`).
+    #[arg(long, env = "INSPECTOR_UPSTREAM_MARK", default_value = "0x539", value_parser = parse_mark)]
+    pub upstream_mark: u32,
+    /// `--transparent tproxy`: connect upstream from the client's address (`on`, the server sees
+    /// the real client; replies must route back through the inspector) or from the inspector's own (`off`).
+    #[arg(long, env = "INSPECTOR_SPOOF_CLIENT", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub spoof_client: bool,
     /// SecLang rule file (repeatable, `Include` allowed); files are loaded in the given order.
     /// With `--policy`, these files follow each policy's rendered configuration.
     #[arg(long = "rules", env = "INSPECTOR_RULES", value_delimiter = ',', required_unless_present = "policy")]
@@ -69,7 +79,7 @@ pub struct Args {
     pub check_config: bool,
 }
 
-/// The transparent modes of the issue (not implemented in this slice).
+/// The transparent modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Transparent {
     /// Original destination from `SO_ORIGINAL_DST` (sidecar mode).
@@ -83,6 +93,21 @@ pub enum Transparent {
 pub enum Mode {
     /// Reverse proxy to one explicit upstream.
     Upstream(SocketAddr),
+    /// Sidecar: the original destination from `SO_ORIGINAL_DST` (nat redirect).
+    Redirect,
+    /// Chain: an `IP_TRANSPARENT` listener; the original destination is the local address.
+    /// With `spoof_client`, upstream sockets bind to the client's address.
+    Tproxy { spoof_client: bool },
+}
+
+impl Mode {
+    /// The explicit upstream, in upstream mode.
+    pub fn upstream(self) -> Option<SocketAddr> {
+        match self {
+            Self::Upstream(addr) => Some(addr),
+            Self::Redirect | Self::Tproxy { .. } => None,
+        }
+    }
 }
 
 /// Where audit lines go.
@@ -99,6 +124,8 @@ pub enum AuditSink {
 pub struct Config {
     pub listen: SocketAddr,
     pub mode: Mode,
+    /// The mark of upstream sockets (transparent modes, unless `--upstream-mark 0`).
+    pub upstream_mark: Option<u32>,
     pub rules: Vec<PathBuf>,
     pub policy: Option<PolicySource>,
     pub metrics_listen: SocketAddr,
@@ -122,8 +149,8 @@ pub struct PolicySource {
 /// A configuration that cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("--transparent {0}: not yet supported (use --upstream ADDR)")]
-    NotYetSupported(&'static str),
+    #[error("--transparent: --listen {0} must be an IPv4 address (IPv6 is not yet supported)")]
+    TransparentV6(SocketAddr),
     #[error("one of --upstream ADDR or --transparent MODE is required")]
     NoMode,
     #[error("--block-status {0}: expected a 4xx or 5xx status")]
@@ -145,10 +172,14 @@ impl Args {
     pub fn validate(&self) -> Result<Config, ConfigError> {
         let mode = match (self.upstream, self.transparent) {
             (Some(addr), None) => Mode::Upstream(addr),
-            (_, Some(Transparent::Redirect)) => return Err(ConfigError::NotYetSupported("redirect")),
-            (_, Some(Transparent::Tproxy)) => return Err(ConfigError::NotYetSupported("tproxy")),
+            (_, Some(Transparent::Redirect)) => Mode::Redirect,
+            (_, Some(Transparent::Tproxy)) => Mode::Tproxy { spoof_client: self.spoof_client },
             (None, None) => return Err(ConfigError::NoMode),
         };
+        if mode.upstream().is_none() && !self.listen.is_ipv4() {
+            return Err(ConfigError::TransparentV6(self.listen));
+        }
+        let upstream_mark = Some(self.upstream_mark).filter(|&m| m != 0 && mode.upstream().is_none());
         let block_status = http::StatusCode::from_u16(self.block_status)
             .ok()
             .filter(|s| s.is_client_error() || s.is_server_error())
@@ -192,6 +223,7 @@ impl Args {
         Ok(Config {
             listen: self.listen,
             mode,
+            upstream_mark,
             rules: self.rules.clone(),
             policy,
             metrics_listen: self.metrics_listen,
@@ -203,6 +235,25 @@ impl Args {
             body_timeout: self.body_timeout,
             max_concurrent: self.max_concurrent,
         })
+    }
+}
+
+/// Parses a mark: `0x539` or `1337`.
+pub fn parse_mark(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("`{text}`: expected a 32-bit mark such as 0x539"))
+}
+
+/// Parses `on` / `off` (also `true` / `false`).
+pub fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        other => Err(format!("`{other}`: expected on or off")),
     }
 }
 

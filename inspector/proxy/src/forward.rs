@@ -1,25 +1,20 @@
 //! Phase "forward": the [`Canonical`] request, rebuilt as a new HTTP/1.1 request (never the
-//! client's raw bytes), sent over a pooled hyper-util client to the upstream; and the
+//! client's raw bytes), sent over a pooled hyper-util client (see [`crate::dial`]) to the
+//! upstream or original destination; and the
 //! response body, optionally buffered up to a limit for phase 4.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{Request, Response, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
+pub use crate::dial::Upstream;
 use crate::request::Canonical;
-
-/// The pooled upstream client.
-pub type Upstream = Client<HttpConnector, Full<Bytes>>;
 
 /// Why the upstream could not answer (the upstream's fault: 502).
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +25,6 @@ pub enum UpstreamError {
     Client(#[from] hyper_util::client::legacy::Error),
     #[error("upstream body: {0}")]
     Body(#[from] hyper::Error),
-}
-
-/// A client with a connection pool (HTTP/1.1 to the upstream).
-pub fn client() -> Upstream {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(5)));
-    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector)
 }
 
 /// Builds the upstream request from the canonical form.

@@ -1,6 +1,7 @@
 //! The admin server on `--metrics-listen`: `/metrics` (OpenMetrics text), `/healthz`
-//! (liveness: the process answers) and `/readyz` (rules compiled and the upstream accepts
-//! TCP connections; the probe result is cached for a second).
+//! (liveness: the process answers) and `/readyz` (rules compiled and, in upstream mode, the
+//! upstream accepts TCP connections; the probe result is cached for a second). The
+//! transparent modes have no single upstream: ready means the rules are compiled.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -22,24 +23,25 @@ const PROBE_TTL: Duration = Duration::from_secs(1);
 /// The cached upstream reachability probe.
 #[derive(Debug)]
 pub struct Probe {
-    upstream: SocketAddr,
+    upstream: Option<SocketAddr>,
     last: Mutex<Option<(Instant, bool)>>,
 }
 
 impl Probe {
-    pub fn new(upstream: SocketAddr) -> Self {
+    pub fn new(upstream: Option<SocketAddr>) -> Self {
         Self { upstream, last: Mutex::new(None) }
     }
 
     /// Whether the upstream accepted a TCP connection (within the last second).
     pub async fn upstream_up(&self) -> bool {
+        let Some(upstream) = self.upstream else { return true };
         let mut last = self.last.lock().await;
         if let Some((at, up)) = *last
             && at.elapsed() < PROBE_TTL
         {
             return up;
         }
-        let connect = tokio::time::timeout(Duration::from_millis(500), TcpStream::connect(self.upstream));
+        let connect = tokio::time::timeout(Duration::from_millis(500), TcpStream::connect(upstream));
         let up = matches!(connect.await, Ok(Ok(_)));
         *last = Some((Instant::now(), up));
         up

@@ -10,17 +10,22 @@
 //! ```
 //!
 //! Tests drive [`start`] in-process (listeners on `127.0.0.1:0`); `main` adds signals and
-//! logging. This slice: explicit upstream mode, HTTP/1.1 and h2c in, HTTP/1.1 to the
-//! upstream, no TLS (the listener owns a plain `TcpStream`; a TLS acceptor slots in there).
+//! logging. Modes: explicit upstream, `--transparent redirect` (sidecar, `SO_ORIGINAL_DST`)
+//! and `--transparent tproxy` (chain, `IP_TRANSPARENT`), see [`origin`] and [`dial`]; HTTP/1.1
+//! and h2c in, HTTP/1.1 to the upstream, no TLS (the listener owns a plain `TcpStream`; a TLS
+//! acceptor slots in there).
 
 pub mod accept;
 pub mod audit;
 pub mod config;
+pub mod dial;
+pub mod flows;
 pub mod forward;
 pub mod health;
 pub mod id;
 pub mod inspect;
 pub mod metrics;
+pub mod origin;
 pub mod path;
 pub mod policy;
 pub mod proxy;
@@ -35,17 +40,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{AuditSink, Config, Mode};
+use crate::dial::Pools;
+use crate::flows::{Flows, Ruleset};
 use crate::health::{Admin, Probe};
 use crate::metrics::Metrics;
 use crate::policy::PolicyErrors;
-use crate::proxy::{Active, Inspected, Proxy};
+use crate::proxy::{Inspected, Proxy};
 use crate::reload::Reloader;
-use crate::rules::Loaded;
 
 /// Failure to start (our side or the environment's, never a client's).
 #[derive(Debug, thiserror::Error)]
@@ -84,24 +89,24 @@ impl Running {
     }
 }
 
-/// Compiles what `config` asks for: the policy serving the upstream (with `--policy`, the
-/// `--rules` files following it), else the `--rules` files. The error is for humans.
-pub fn load_rules(config: &Config) -> Result<Loaded, String> {
-    let Mode::Upstream(upstream) = config.mode;
+/// Compiles what `config` asks for: with `--policy`, the policy serving the upstream (upstream
+/// mode) or every policy of the flow map (transparent modes), the `--rules` files following
+/// each; else the `--rules` files, for every flow. The error is for humans.
+pub fn load_rules(config: &Config) -> Result<Ruleset, String> {
     match &config.policy {
-        Some(source) => policy::load(&source.path, &source.crs, &config.rules, upstream).map_err(|e| e.to_string()),
-        None => rules::load(&config.rules).map_err(|e| e.to_string()),
+        Some(source) => flows::load_policy(source, &config.rules, config.mode.upstream()).map_err(|e| e.to_string()),
+        None => rules::load(&config.rules).map(|l| Ruleset::Single(Box::new(l))).map_err(|e| e.to_string()),
     }
 }
 
 /// Opens the audit log, binds both listeners and serves; `loaded` are the compiled rules.
-pub async fn start(config: Config, loaded: Loaded) -> Result<Running, StartError> {
+pub async fn start(config: Config, loaded: Ruleset) -> Result<Running, StartError> {
     start_with(config, loaded, None).await
 }
 
 /// [`start`], with a hook seeing every inspected request that is forwarded (tests).
-pub async fn start_with(config: Config, loaded: Loaded, inspected: Option<Inspected>) -> Result<Running, StartError> {
-    let Mode::Upstream(upstream) = config.mode;
+pub async fn start_with(config: Config, loaded: Ruleset, inspected: Option<Inspected>) -> Result<Running, StartError> {
+    let upstream = config.mode.upstream();
     let audit = match &config.audit {
         Some(sink) => Some(audit::AuditLog::open(sink).map_err(|source| StartError::Audit {
             path: match sink {
@@ -112,26 +117,26 @@ pub async fn start_with(config: Config, loaded: Loaded, inspected: Option<Inspec
         })?),
         None => None,
     };
-    let bind = |addr: SocketAddr| async move {
-        TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+    let bind = |addr: SocketAddr, transparent| {
+        origin::listen(addr, transparent).map_err(|source| StartError::Bind { addr, source })
     };
-    let listener = bind(config.listen).await?;
-    let admin_listener = bind(config.metrics_listen).await?;
-    let local = |l: &TcpListener, fallback| l.local_addr().unwrap_or(fallback);
+    let listener = bind(config.listen, matches!(config.mode, Mode::Tproxy { .. }))?;
+    let admin_listener = bind(config.metrics_listen, false)?;
+    let local = |l: &tokio::net::TcpListener, fallback| l.local_addr().unwrap_or(fallback);
     let (proxy_addr, admin_addr) = (local(&listener, config.listen), local(&admin_listener, config.metrics_listen));
 
-    let metrics = Arc::new(Metrics::new(loaded.ids));
-    let policy = loaded.policy;
+    let flows = Flows::from(loaded);
+    let metrics = Arc::new(Metrics::new(flows.ids.clone()));
+    let policies = flows.names();
     let proxy = Arc::new(Proxy {
-        active: RwLock::new(Arc::new(Active::new(policy, loaded.rules))),
-        upstream,
+        active: RwLock::new(Arc::new(flows)),
         block_status: config.block_status,
         max_body: config.max_body,
         max_header_bytes: config.max_header_bytes,
         body_timeout: config.body_timeout,
         metrics: metrics.clone(),
         audit,
-        client: forward::client(),
+        pools: Pools::new(config.upstream_mark, matches!(config.mode, Mode::Tproxy { spoof_client: true })),
         ids: id::Ids::default(),
         permits: Arc::new(Semaphore::new(config.max_concurrent)),
         inspected,
@@ -151,12 +156,13 @@ pub async fn start_with(config: Config, loaded: Loaded, inspected: Option<Inspec
         })
     });
     let mut tasks = vec![
-        tokio::spawn(accept::proxy(listener, proxy, builder, watch.clone())),
+        tokio::spawn(accept::proxy((listener, config.mode, proxy_addr), proxy, builder, watch.clone())),
         tokio::spawn(accept::admin(admin_listener, admin, watch.clone())),
     ];
     if let Some(reloader) = &reloader {
         tasks.push(tokio::spawn(reloader.clone().watch(watch)));
     }
-    tracing::info!(%proxy_addr, %admin_addr, %upstream, "inspector listening");
+    let mode = config.mode;
+    tracing::info!(%proxy_addr, %admin_addr, ?mode, mark = ?config.upstream_mark, ?policies, "inspector listening");
     Ok(Running { proxy_addr, admin_addr, metrics, reloader, shutdown, tasks })
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use inspector::config::{Args, ConfigError};
+use inspector::flows::Ruleset;
 use inspector::{policy, rules};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
@@ -36,7 +37,7 @@ async fn main() -> ExitCode {
     }
     let loaded = match &config {
         Some(config) => inspector::load_rules(config),
-        None => rules::load(&args.rules).map_err(|e| e.to_string()),
+        None => rules::load(&args.rules).map(|l| Ruleset::Single(Box::new(l))).map_err(|e| e.to_string()),
     };
     let loaded = match loaded {
         Ok(loaded) => loaded,
@@ -46,14 +47,13 @@ async fn main() -> ExitCode {
         }
     };
     if args.check_config {
-        if loaded.policy != "-" {
-            println!("policy: {}", loaded.policy);
-        }
-        print!("{}", loaded.summary);
+        print_summary(&loaded);
         return ExitCode::SUCCESS;
     }
     let Some(config) = config else { return ExitCode::from(INVALID) };
-    tracing::info!(policy = %loaded.policy, rules = loaded.summary.total(), engine = ?loaded.summary.engine, "rules compiled");
+    if let Ruleset::Single(loaded) = &loaded {
+        tracing::info!(policy = %loaded.policy, rules = loaded.summary.total(), engine = ?loaded.summary.engine, "rules compiled");
+    }
     match serve(config, loaded).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -68,12 +68,7 @@ fn check_policies(path: &std::path::Path, args: &Args) -> ExitCode {
     let crs = policy_crd::profile::CrsPaths { setup: args.crs_setup.clone(), rules: args.crs_rules.clone() };
     match policy::read(path).and_then(|doc| policy::compile(&doc, &crs, &args.rules)) {
         Ok(compiled) => {
-            for (destination, name) in &compiled.flows {
-                println!("flow {destination}: policy {name}");
-            }
-            for (name, loaded) in &compiled.policies {
-                print!("policy {name}: {}", loaded.summary);
-            }
+            print_summary(&Ruleset::PerFlow(compiled));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -83,7 +78,27 @@ fn check_policies(path: &std::path::Path, args: &Args) -> ExitCode {
     }
 }
 
-async fn serve(config: inspector::config::Config, loaded: rules::Loaded) -> anyhow::Result<()> {
+/// The `--check-config` report: the policy and its summary, or every flow and policy.
+fn print_summary(ruleset: &Ruleset) {
+    match ruleset {
+        Ruleset::Single(loaded) => {
+            if loaded.policy != "-" {
+                println!("policy: {}", loaded.policy);
+            }
+            print!("{}", loaded.summary);
+        }
+        Ruleset::PerFlow(compiled) => {
+            for (destination, name) in &compiled.flows {
+                println!("flow {destination}: policy {name}");
+            }
+            for (name, loaded) in &compiled.policies {
+                print!("policy {name}: {}", loaded.summary);
+            }
+        }
+    }
+}
+
+async fn serve(config: inspector::config::Config, loaded: Ruleset) -> anyhow::Result<()> {
     let running = inspector::start(config, loaded).await.context("starting")?;
     let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut hangup = signal(SignalKind::hangup()).context("SIGHUP handler")?;

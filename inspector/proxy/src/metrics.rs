@@ -64,6 +64,11 @@ struct ResultLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RuleLabels {
     rule_id: String,
 }
@@ -79,6 +84,7 @@ pub struct Metrics {
     upstream_errors: Counter,
     rules_loaded: Gauge,
     reloads: Family<ResultLabels, Counter>,
+    flows_refused: Family<ReasonLabels, Counter>,
     /// Every rule id ever loaded (reloads only add: the label stays bounded by the rule sets).
     known_ids: RwLock<BTreeSet<u64>>,
 }
@@ -112,9 +118,29 @@ impl Metrics {
         for result in ["success", "error"] {
             let _ = reloads.get_or_create(&ResultLabels { result });
         }
+        let flows_refused = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "chainwall_flows_refused",
+            "Transparent-mode flows refused: no original destination, loop, no policy for the destination",
+            flows_refused.clone(),
+        );
+        for reason in ["no_original_dst", "loop", "no_policy"] {
+            let _ = flows_refused.get_or_create(&ReasonLabels { reason });
+        }
         rules_loaded.set(i64::try_from(known_ids.len()).unwrap_or(i64::MAX));
         let known_ids = RwLock::new(known_ids);
-        Self { registry, requests, blocked, matches, duration, upstream_errors, rules_loaded, reloads, known_ids }
+        Self {
+            registry,
+            requests,
+            blocked,
+            matches,
+            duration,
+            upstream_errors,
+            rules_loaded,
+            reloads,
+            flows_refused,
+            known_ids,
+        }
     }
 
     /// Counts a reload; a successful one brings the ids of the new rule set.
@@ -157,6 +183,11 @@ impl Metrics {
     /// Counts an upstream failure.
     pub fn upstream_error(&self) {
         self.upstream_errors.inc();
+    }
+
+    /// Counts a refused flow; `reason` is one of `no_original_dst`, `loop`, `no_policy`.
+    pub fn flow_refused(&self, reason: &'static str) {
+        self.flows_refused.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// The rules-loaded gauge's value.

@@ -7,9 +7,10 @@
 //!   ─▶ conclude (metrics, audit line, response)
 //! ```
 //!
-//! Nothing is forwarded before phases 1-2 have run over the whole buffered body.
+//! Nothing is forwarded before phases 1-2 have run over the whole buffered body. The rules
+//! come from the policy of the flow's original destination ([`Flows::select`]); a flow with
+//! no policy is answered 503.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -21,10 +22,13 @@ use inspector_engine::tx::{Connection, InterruptAction};
 use tokio::sync::Semaphore;
 
 use crate::audit::{AuditLog, Record};
-use crate::forward::{self, Upstream, UpstreamError};
+use crate::dial::Pools;
+use crate::flows::Flows;
+use crate::forward::{self, UpstreamError};
 use crate::id::Ids;
 use crate::inspect::{self, Inspection, Report};
 use crate::metrics::{Metrics, Outcome};
+use crate::origin::Flow;
 use crate::request::{self, Canonical, Rejection};
 use crate::respond::{self, ProxyBody};
 use crate::strict::Framing;
@@ -38,16 +42,17 @@ pub struct Dropped(pub u64);
 /// Everything a transaction needs, shared by all connections.
 #[derive(Debug)]
 pub struct Proxy {
-    /// The rules in force; a reload swaps them, transactions keep the set they started with.
-    pub active: RwLock<Arc<Active>>,
-    pub upstream: SocketAddr,
+    /// The rules in force, by original destination; a reload swaps them, transactions keep
+    /// the set they started with.
+    pub active: RwLock<Arc<Flows>>,
     pub block_status: StatusCode,
     pub max_body: u64,
     pub max_header_bytes: usize,
     pub body_timeout: Duration,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
-    pub client: Upstream,
+    /// Upstream connections, pooled by original destination (and client address when spoofing).
+    pub pools: Pools,
     pub ids: Ids,
     pub permits: Arc<Semaphore>,
     /// Test hook: called with each canonical request the engine inspected and that is forwarded.
@@ -68,11 +73,11 @@ impl Active {
     }
 }
 
-/// Who a transaction is: its id, its client and the policy inspecting it.
+/// Who a transaction is: its id, its flow and the policy inspecting it.
 #[derive(Debug, Clone, Copy)]
 struct Who<'a> {
     id: &'a str,
-    client: SocketAddr,
+    flow: Flow,
     policy: &'a str,
 }
 
@@ -91,24 +96,18 @@ type Answer = Result<Response<ProxyBody>, Dropped>;
 
 impl Proxy {
     /// The rules in force now.
-    pub fn active(&self) -> Arc<Active> {
+    pub fn active(&self) -> Arc<Flows> {
         self.active.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Puts `active` in force for new transactions.
-    pub fn swap(&self, active: Active) {
+    pub fn swap(&self, active: Flows) {
         *self.active.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(active);
     }
 
-    /// Handles one request from `client` (accepted on `local`); `heads` holds the raw
-    /// HTTP/1.x heads of the connection. A chunked request or a refusal closes the connection.
-    pub async fn handle<B>(
-        self: Arc<Self>,
-        client: SocketAddr,
-        local: SocketAddr,
-        heads: Heads,
-        req: Request<B>,
-    ) -> Answer
+    /// Handles one request of `flow`; `heads` holds the raw HTTP/1.x heads of the
+    /// connection. A chunked request or a refusal closes the connection.
+    pub async fn handle<B>(self: Arc<Self>, flow: Flow, heads: Heads, req: Request<B>) -> Answer
     where
         B: http_body::Body<Data = Bytes> + Unpin,
     {
@@ -117,10 +116,10 @@ impl Proxy {
             Version::HTTP_2 => false,
             _ => match heads.next() {
                 Ok(framing) => framing == Framing::Chunked,
-                Err(rejection) => return Ok(self.reject(rejection, &id)),
+                Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
             },
         };
-        let answer = self.clone().transact(client, local, id, req).await;
+        let answer = self.clone().transact(flow, id, req).await;
         match answer {
             Ok(mut resp) if close => {
                 resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
@@ -130,27 +129,33 @@ impl Proxy {
         }
     }
 
-    async fn transact<B>(self: Arc<Self>, client: SocketAddr, local: SocketAddr, id: String, req: Request<B>) -> Answer
+    async fn transact<B>(self: Arc<Self>, flow: Flow, id: String, req: Request<B>) -> Answer
     where
         B: http_body::Body<Data = Bytes> + Unpin,
     {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
-            return Ok(self.reject(Rejection::Overloaded, &id));
+            return Ok(self.reject(Rejection::Overloaded, &id, flow));
         };
         let (parts, body) = req.into_parts();
         let (mut canon, declared) = match request::head(&parts, self.max_header_bytes) {
             Ok(head) => head,
-            Err(rejection) => return Ok(self.reject(rejection, &id)),
+            Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
         };
         let read = request::body(&mut canon, declared, body, self.max_body);
         match tokio::time::timeout(self.body_timeout, read).await {
             Ok(Ok(())) => {}
-            Ok(Err(rejection)) => return Ok(self.reject(rejection, &id)),
-            Err(_) => return Ok(self.reject(Rejection::Timeout, &id)),
+            Ok(Err(rejection)) => return Ok(self.reject(rejection, &id, flow)),
+            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
         }
-        let active = self.active();
-        let who = Who { id: &id, client, policy: &active.policy };
-        let tx = active.rules.transaction(Connection { client, server: local }, id.clone());
+        let Some(active) = self.active().select(flow.destination) else {
+            tracing::warn!(request_id = id, destination = %flow.destination, "no policy for this destination: refused");
+            self.metrics.flow_refused("no_policy");
+            self.metrics.request("-", Outcome::Reject);
+            return Ok(respond::refused(StatusCode::SERVICE_UNAVAILABLE, &id));
+        };
+        let who = Who { id: &id, flow, policy: &active.policy };
+        let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
+        let client = self.pools.for_client(flow.client.ip());
         let (mut inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
             return self.conclude(who, &canon, inspection.finish(), None);
@@ -160,11 +165,11 @@ impl Proxy {
         }
         if !active.needs_response {
             let report = inspection.finish();
-            let upstream = forward::send(&self.client, &canon, self.upstream).await;
+            let upstream = forward::send(&client, &canon, flow.destination).await;
             let upstream = upstream.map(|resp| respond::upstream(resp, &id));
             return self.conclude(who, &canon, report, Some(upstream));
         }
-        let resp = match forward::send(&self.client, &canon, self.upstream).await {
+        let resp = match forward::send(&client, &canon, flow.destination).await {
             Ok(resp) => resp,
             Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
         };
@@ -183,9 +188,9 @@ impl Proxy {
         self.conclude(who, &canon, inspection.finish(), Some(resp))
     }
 
-    fn reject(&self, rejection: Rejection, id: &str) -> Response<ProxyBody> {
+    fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
         tracing::debug!(request_id = id, %rejection, "request refused");
-        self.metrics.request(&self.active().policy, Outcome::Reject);
+        self.metrics.request(&self.active().label(flow.destination), Outcome::Reject);
         let mut resp = respond::refused(rejection.status(), id);
         resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         resp
@@ -200,7 +205,7 @@ impl Proxy {
         report: Report,
         upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
     ) -> Answer {
-        let Who { id, client, policy } = who;
+        let Who { id, flow, policy } = who;
         self.metrics.inspection(report.took);
         for m in &report.matches {
             self.metrics.rule_match(m.id);
@@ -219,7 +224,7 @@ impl Proxy {
             && (report.interruption.is_some() || !report.matches.is_empty())
         {
             let verdict = if report.interruption.is_some() { "block" } else { "detect" };
-            let ends = (client.to_string(), self.upstream.to_string());
+            let ends = (flow.client.to_string(), flow.destination.to_string());
             let mut record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
             record.policy = policy;
             audit.write(&record);

@@ -13,9 +13,10 @@ use std::time::SystemTime;
 use tokio::sync::{Mutex, watch};
 
 use crate::config::PolicySource;
+use crate::flows::{self, Flows};
 use crate::metrics::Metrics;
 use crate::policy::{self, PolicyError, PolicyErrors};
-use crate::proxy::{Active, Proxy};
+use crate::proxy::Proxy;
 
 /// Reloads the policy of one proxy.
 #[derive(Debug)]
@@ -23,7 +24,8 @@ pub struct Reloader {
     pub source: PolicySource,
     /// `--rules` files following the policy.
     pub extra: Vec<PathBuf>,
-    pub upstream: SocketAddr,
+    /// The explicit upstream (its policy only), or `None`: every flow's policy.
+    pub upstream: Option<SocketAddr>,
     pub proxy: Arc<Proxy>,
     pub metrics: Arc<Metrics>,
     /// One reload at a time.
@@ -34,19 +36,19 @@ impl Reloader {
     /// Reads, compiles and, when valid, swaps in the policy.
     pub async fn reload(&self) -> Result<(), PolicyErrors> {
         let _one = self.lock.lock().await;
-        let (path, crs, extra, upstream) =
-            (self.source.path.clone(), self.source.crs.clone(), self.extra.clone(), self.upstream);
-        let loaded = tokio::task::spawn_blocking(move || policy::load(&path, &crs, &extra, upstream))
+        let (source, extra, upstream) = (self.source.clone(), self.extra.clone(), self.upstream);
+        let loaded = tokio::task::spawn_blocking(move || flows::load_policy(&source, &extra, upstream))
             .await
             .unwrap_or_else(|e| {
                 let message = format!("reload task failed: {e}");
                 Err(PolicyErrors(vec![PolicyError { file: self.source.path.clone(), field: String::new(), message }]))
             });
         match loaded {
-            Ok(loaded) => {
-                self.metrics.reloaded(Some(&loaded.ids));
-                tracing::info!(policy = %loaded.policy, rules = loaded.summary.total(), "policy reloaded");
-                self.proxy.swap(Active::new(loaded.policy, loaded.rules));
+            Ok(ruleset) => {
+                let flows = Flows::from(ruleset);
+                self.metrics.reloaded(Some(&flows.ids));
+                tracing::info!(policies = ?flows.names(), rules = flows.ids.len(), "policy reloaded");
+                self.proxy.swap(flows);
                 Ok(())
             }
             Err(errors) => {

@@ -55,9 +55,9 @@ fn bad_flags_exit_2_before_binding() {
     let ok = support::scratch("flags").join("ok.conf");
     std::fs::write(&ok, "SecRuleEngine On\n").unwrap();
     let rules = ok.to_str().unwrap();
-    let out = inspector(&["--rules", rules, "--transparent", "redirect"]);
+    let out = inspector(&["--rules", rules, "--transparent", "redirect", "--listen", "[::1]:15006"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("not yet supported"), "{}", text(&out).1);
+    assert!(text(&out).1.contains("must be an IPv4 address"), "{}", text(&out).1);
     let out = inspector(&["--rules", rules, "--upstream", "127.0.0.1:1", "--block-status", "200"]);
     assert_eq!(out.status.code(), Some(2));
     let out = inspector(&["--help"]);
@@ -72,6 +72,8 @@ fn bad_flags_exit_2_before_binding() {
         "--max-body",
         "--check-config",
         "INSPECTOR_MAX_CONCURRENT",
+        "INSPECTOR_UPSTREAM_MARK",
+        "--spoof-client",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help:\n{help}");
     }

@@ -15,12 +15,20 @@ fn args(extra: &[&str]) -> Result<super::Config, ConfigError> {
 }
 
 #[test]
-fn upstream_mode_is_the_only_one_implemented() {
+fn modes_and_upstream_marks() {
     let config = args(&["--upstream", "127.0.0.1:8080"]).unwrap();
     assert_eq!(config.mode, Mode::Upstream("127.0.0.1:8080".parse().unwrap()));
-    assert_eq!(args(&["--transparent", "redirect"]).unwrap_err(), ConfigError::NotYetSupported("redirect"));
-    assert_eq!(args(&["--transparent", "tproxy"]).unwrap_err(), ConfigError::NotYetSupported("tproxy"));
+    assert_eq!(config.upstream_mark, None, "the explicit mode marks nothing");
+    let config = args(&["--transparent", "redirect"]).unwrap();
+    assert_eq!((config.mode, config.upstream_mark), (Mode::Redirect, Some(0x539)));
+    let config = args(&["--transparent", "tproxy", "--upstream-mark", "7", "--spoof-client", "off"]).unwrap();
+    assert_eq!((config.mode, config.upstream_mark), (Mode::Tproxy { spoof_client: false }, Some(7)));
+    let config = args(&["--transparent", "tproxy", "--upstream-mark", "0"]).unwrap();
+    assert_eq!((config.mode, config.upstream_mark), (Mode::Tproxy { spoof_client: true }, None));
+    let v6 = args(&["--transparent", "redirect", "--listen", "[::]:15006"]).unwrap_err();
+    assert_eq!(v6, ConfigError::TransparentV6("[::]:15006".parse().unwrap()));
     assert_eq!(args(&[]).unwrap_err(), ConfigError::NoMode);
+    assert!(Args::try_parse_from(["inspector", "--upstream-mark", "0xzz"]).is_err());
 }
 
 #[test]
