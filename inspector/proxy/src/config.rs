@@ -26,9 +26,15 @@ pub struct Args {
     pub transparent: Option<Transparent>,
     /// Transparent modes: the fwmark (`SO_MARK`) of every upstream socket, so that the redirect
     /// rules exempt the proxy (`meta mark 0x539 return`); `0` sets no mark (then run the proxy
-    /// as a dedicated uid exempted by `meta skuid UID return`).
-    #[arg(long, env = "INSPECTOR_UPSTREAM_MARK", default_value = "0x539", value_parser = parse_mark)]
-    pub upstream_mark: u32,
+    /// as a dedicated uid exempted by `meta skuid UID return`). Default 0x539; in tproxy mode
+    /// 0x539 without the `--tproxy-mark` bits (0x538), which it must not share.
+    #[arg(long, env = "INSPECTOR_UPSTREAM_MARK", value_parser = parse_mark)]
+    pub upstream_mark: Option<u32>,
+    /// `--transparent tproxy`: the mark of the `tproxy` rule and its `ip rule fwmark M/M`
+    /// (the redirector's `tproxy_mark`); an upstream packet carrying it would be routed back
+    /// to the inspector, so `--upstream-mark` must not share its bits.
+    #[arg(long, env = "INSPECTOR_TPROXY_MARK", default_value = "0x1", value_parser = parse_mark)]
+    pub tproxy_mark: u32,
     /// `--transparent tproxy`: connect upstream from the client's address (`on`, the server sees
     /// the real client; replies must route back through the inspector) or from the inspector's own (`off`).
     #[arg(long, env = "INSPECTOR_SPOOF_CLIENT", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
@@ -78,6 +84,9 @@ pub struct Args {
     #[arg(long, env = "INSPECTOR_CHECK_CONFIG")]
     pub check_config: bool,
 }
+
+/// The default `--upstream-mark` (1337, the redirector's default exemption).
+pub const DEFAULT_MARK: u32 = 0x539;
 
 /// The transparent modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +158,10 @@ pub struct PolicySource {
 /// A configuration that cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "--upstream-mark {mark:#x} shares bits with --tproxy-mark {tproxy:#x}: upstream packets would be routed back to the inspector"
+    )]
+    MarkOverlap { mark: u32, tproxy: u32 },
     #[error("--transparent: --listen {0} must be an IPv4 address (IPv6 is not yet supported)")]
     TransparentV6(SocketAddr),
     #[error("one of --upstream ADDR or --transparent MODE is required")]
@@ -179,7 +192,13 @@ impl Args {
         if mode.upstream().is_none() && !self.listen.is_ipv4() {
             return Err(ConfigError::TransparentV6(self.listen));
         }
-        let upstream_mark = Some(self.upstream_mark).filter(|&m| m != 0 && mode.upstream().is_none());
+        let tproxy = matches!(mode, Mode::Tproxy { .. });
+        let default_mark = if tproxy { DEFAULT_MARK & !self.tproxy_mark } else { DEFAULT_MARK };
+        let mark = self.upstream_mark.unwrap_or(default_mark);
+        if tproxy && mark & self.tproxy_mark != 0 {
+            return Err(ConfigError::MarkOverlap { mark, tproxy: self.tproxy_mark });
+        }
+        let upstream_mark = Some(mark).filter(|&m| m != 0 && mode.upstream().is_none());
         let block_status = http::StatusCode::from_u16(self.block_status)
             .ok()
             .filter(|s| s.is_client_error() || s.is_server_error())

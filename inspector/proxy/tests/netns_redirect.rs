@@ -41,12 +41,12 @@ fn redirect_mode_inspects_and_forwards_to_the_original_destination() {
         return;
     }
     let mut lab = Lab::new("r");
+    let (client, pod) = (lab.ns("c"), lab.ns("p"));
+    lab.link((&client, &format!("{NET}.1/24")), (&pod, &format!("{NET}.2/24")));
     let dir = tempfile_dir("redirect");
     let (rules, audit, origin_log) = (dir.join("rules.conf"), dir.join("audit.jsonl"), dir.join("origin.log"));
     std::fs::write(&rules, RULES).unwrap();
     std::fs::write(&origin_log, "").unwrap();
-    let pod = lab.pod.clone();
-    let client = lab.client.clone();
     let script = dir.join("origin.py");
     std::fs::write(&script, ORIGIN).unwrap();
     let (script, origin_log_s) = (script.to_str().unwrap().to_owned(), origin_log.to_str().unwrap().to_owned());

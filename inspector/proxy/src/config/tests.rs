@@ -21,10 +21,14 @@ fn modes_and_upstream_marks() {
     assert_eq!(config.upstream_mark, None, "the explicit mode marks nothing");
     let config = args(&["--transparent", "redirect"]).unwrap();
     assert_eq!((config.mode, config.upstream_mark), (Mode::Redirect, Some(0x539)));
-    let config = args(&["--transparent", "tproxy", "--upstream-mark", "7", "--spoof-client", "off"]).unwrap();
-    assert_eq!((config.mode, config.upstream_mark), (Mode::Tproxy { spoof_client: false }, Some(7)));
+    let config = args(&["--transparent", "tproxy", "--upstream-mark", "6", "--spoof-client", "off"]).unwrap();
+    assert_eq!((config.mode, config.upstream_mark), (Mode::Tproxy { spoof_client: false }, Some(6)));
     let config = args(&["--transparent", "tproxy", "--upstream-mark", "0"]).unwrap();
     assert_eq!((config.mode, config.upstream_mark), (Mode::Tproxy { spoof_client: true }, None));
+    let config = args(&["--transparent", "tproxy"]).unwrap();
+    assert_eq!(config.upstream_mark, Some(0x538), "the default avoids the tproxy mark's bit");
+    let overlap = args(&["--transparent", "tproxy", "--upstream-mark", "0x539"]).unwrap_err();
+    assert_eq!(overlap, ConfigError::MarkOverlap { mark: 0x539, tproxy: 1 });
     let v6 = args(&["--transparent", "redirect", "--listen", "[::]:15006"]).unwrap_err();
     assert_eq!(v6, ConfigError::TransparentV6("[::]:15006".parse().unwrap()));
     assert_eq!(args(&[]).unwrap_err(), ConfigError::NoMode);

@@ -47,30 +47,41 @@ pub fn run(argv: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Two namespaces (client `.1`, pod `.2`) on a veth pair, and the processes started in them.
+/// Namespaces, the veth pairs joining them and the processes started in them.
 pub struct Lab {
-    pub client: String,
-    pub pod: String,
+    tag: String,
+    namespaces: Vec<String>,
+    links: usize,
     children: Vec<Child>,
 }
 
 impl Lab {
-    /// Creates the namespaces and the link; `tag` keeps names unique per test.
+    /// An empty lab; `tag` keeps names unique per test.
     pub fn new(tag: &str) -> Self {
+        Self { tag: tag.to_owned(), namespaces: Vec::new(), links: 0, children: Vec::new() }
+    }
+
+    /// A new namespace (loopback up), deleted by `Drop`.
+    pub fn ns(&mut self, role: &str) -> String {
+        let name = format!("cwi-{}{role}-{}", self.tag, std::process::id() % 100_000);
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        run(&["ip", "netns", "add", &name]);
+        self.namespaces.push(name.clone());
+        self.exec(&name, &["ip", "link", "set", "lo", "up"]);
+        name
+    }
+
+    /// A veth pair between `a` and `b`, with their addresses (`10.253.9.1/24`).
+    pub fn link(&mut self, (a, a_ip): (&str, &str), (b, b_ip): (&str, &str)) {
+        self.links += 1;
         let id = std::process::id() % 100_000;
-        let client = format!("cwi-{tag}c-{id}");
-        let pod = format!("cwi-{tag}p-{id}");
-        let lab = Self { client: client.clone(), pod: pod.clone(), children: Vec::new() };
-        run(&["ip", "netns", "add", &client]);
-        run(&["ip", "netns", "add", &pod]);
-        let (a, b) = (format!("cw{tag}a{id}"), format!("cw{tag}b{id}"));
-        run(&["ip", "link", "add", &a, "netns", &client, "type", "veth", "peer", "name", &b, "netns", &pod]);
-        for (ns, dev, ip) in [(&client, &a, format!("{NET}.1/24")), (&pod, &b, format!("{NET}.2/24"))] {
-            lab.exec(ns, &["ip", "addr", "add", &ip, "dev", dev]);
-            lab.exec(ns, &["ip", "link", "set", dev, "up"]);
-            lab.exec(ns, &["ip", "link", "set", "lo", "up"]);
+        let (dev_a, dev_b) =
+            (format!("cw{}{}a{id}", self.tag, self.links), format!("cw{}{}b{id}", self.tag, self.links));
+        run(&["ip", "link", "add", &dev_a, "netns", a, "type", "veth", "peer", "name", &dev_b, "netns", b]);
+        for (ns, dev, ip) in [(a, &dev_a, a_ip), (b, &dev_b, b_ip)] {
+            self.exec(ns, &["ip", "addr", "add", ip, "dev", dev]);
+            self.exec(ns, &["ip", "link", "set", dev, "up"]);
         }
-        lab
     }
 
     /// Runs a command in `ns`, panics on failure; returns stdout.
@@ -126,7 +137,7 @@ impl Drop for Lab {
             let _ = child.kill();
             let _ = child.wait();
         }
-        for ns in [&self.client, &self.pod] {
+        for ns in &self.namespaces {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
