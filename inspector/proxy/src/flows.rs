@@ -91,3 +91,6 @@ impl From<Ruleset> for Flows {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
