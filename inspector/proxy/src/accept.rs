@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::config::Mode;
 use crate::health::{self, Admin};
-use crate::origin;
+use crate::origin::{self, OriginalDst};
 use crate::proxy::Proxy;
 use crate::tap::{Heads, Tap};
 
@@ -37,7 +37,7 @@ pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Build
 /// Accepts proxy connections until `shutdown` changes; each one's flow (original
 /// destination) comes from [`origin::flow`], a refused one is closed and counted.
 pub async fn proxy(
-    (listener, mode, listen): (TcpListener, Mode, SocketAddr),
+    (listener, mode, listen, lookup): (TcpListener, Mode, SocketAddr, OriginalDst),
     proxy: Arc<Proxy>,
     builder: auto::Builder<TokioExecutor>,
     mut shutdown: watch::Receiver<bool>,
@@ -54,7 +54,7 @@ pub async fn proxy(
             },
             _ = shutdown.changed() => return,
         };
-        let flow = match origin::flow(mode, listen, &stream, client) {
+        let flow = match origin::flow((mode, listen, &lookup), &stream, client) {
             Ok(flow) => flow,
             Err(refused) => {
                 tracing::warn!(%client, error = %refused, "connection refused");

@@ -48,6 +48,7 @@ use crate::dial::Pools;
 use crate::flows::{Flows, Ruleset};
 use crate::health::{Admin, Probe};
 use crate::metrics::Metrics;
+use crate::origin::OriginalDst;
 use crate::policy::PolicyErrors;
 use crate::proxy::{Inspected, Proxy};
 use crate::reload::Reloader;
@@ -106,6 +107,17 @@ pub async fn start(config: Config, loaded: Ruleset) -> Result<Running, StartErro
 
 /// [`start`], with a hook seeing every inspected request that is forwarded (tests).
 pub async fn start_with(config: Config, loaded: Ruleset, inspected: Option<Inspected>) -> Result<Running, StartError> {
+    start_with_origin(config, loaded, inspected, OriginalDst::kernel()).await
+}
+
+/// [`start_with`], with the original-destination lookup of redirect mode chosen by the caller
+/// (in-process tests use a stand-in for `SO_ORIGINAL_DST`).
+pub async fn start_with_origin(
+    config: Config,
+    loaded: Ruleset,
+    inspected: Option<Inspected>,
+    lookup: OriginalDst,
+) -> Result<Running, StartError> {
     let upstream = config.mode.upstream();
     let audit = match &config.audit {
         Some(sink) => Some(audit::AuditLog::open(sink).map_err(|source| StartError::Audit {
@@ -156,7 +168,7 @@ pub async fn start_with(config: Config, loaded: Ruleset, inspected: Option<Inspe
         })
     });
     let mut tasks = vec![
-        tokio::spawn(accept::proxy((listener, config.mode, proxy_addr), proxy, builder, watch.clone())),
+        tokio::spawn(accept::proxy((listener, config.mode, proxy_addr, lookup), proxy, builder, watch.clone())),
         tokio::spawn(accept::admin(admin_listener, admin, watch.clone())),
     ];
     if let Some(reloader) = &reloader {

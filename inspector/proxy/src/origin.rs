@@ -10,6 +10,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use socket2::SockRef;
 use tokio::net::{TcpListener, TcpStream};
@@ -46,12 +47,38 @@ impl Refused {
     }
 }
 
+/// How redirect mode learns a connection's original destination: the kernel's
+/// `SO_ORIGINAL_DST` ([`OriginalDst::kernel`]), or a stand-in chosen by the caller (in-process
+/// tests run the whole redirect pipeline on loopback with one).
+#[derive(Clone)]
+pub struct OriginalDst(pub Arc<Lookup>);
+
+/// A lookup of the original destination of an accepted connection.
+pub type Lookup = dyn Fn(&TcpStream) -> io::Result<SocketAddr> + Send + Sync;
+
+impl OriginalDst {
+    /// `SO_ORIGINAL_DST`.
+    pub fn kernel() -> Self {
+        Self(Arc::new(original_dst))
+    }
+}
+
+impl std::fmt::Debug for OriginalDst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginalDst")
+    }
+}
+
 /// The flow of `stream`, accepted on `listen` in `mode`.
-pub fn flow(mode: Mode, listen: SocketAddr, stream: &TcpStream, client: SocketAddr) -> Result<Flow, Refused> {
+pub fn flow(
+    (mode, listen, lookup): (Mode, SocketAddr, &OriginalDst),
+    stream: &TcpStream,
+    client: SocketAddr,
+) -> Result<Flow, Refused> {
     let local = stream.local_addr().map_err(Refused::NoOriginalDst)?;
     let destination = match mode {
         Mode::Upstream(upstream) => return Ok(Flow { client, server: local, destination: upstream }),
-        Mode::Redirect => original_dst(stream).map_err(Refused::NoOriginalDst)?,
+        Mode::Redirect => (lookup.0)(stream).map_err(Refused::NoOriginalDst)?,
         Mode::Tproxy { .. } => local,
     };
     if is_loop(destination, listen) {
