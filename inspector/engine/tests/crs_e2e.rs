@@ -3,27 +3,12 @@
 //! ordinary requests pass with no rule matched.
 #![allow(clippy::unwrap_used)]
 
+mod crs_support;
+
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::OnceLock;
 
-use inspector_engine::ruleset::{self, RuleSet};
-use inspector_engine::seclang::{FsSource, parse};
+use crs_support::crs;
 use inspector_engine::tx::Connection;
-
-fn crs() -> &'static RuleSet {
-    static SET: OnceLock<RuleSet> = OnceLock::new();
-    SET.get_or_init(|| {
-        assert!(
-            Path::new("/usr/share/modsecurity-crs/rules").is_dir(),
-            "Debian's CRS is missing: apt-get install modsecurity-crs (the test command installs it)"
-        );
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/base.conf");
-        let config = parse(&root, &FsSource).unwrap_or_else(|e| panic!("{e}"));
-        let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
-        ruleset::compile(&config, &read).unwrap_or_else(|e| panic!("{e}"))
-    })
-}
 
 /// Extra request headers of a case.
 type Headers = &'static [(&'static str, &'static str)];
