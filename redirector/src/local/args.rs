@@ -83,6 +83,10 @@ pub struct LocalArgs {
     /// Sidecar mode: the uid the sidecar runs as (excluded from capture), instead of a mark.
     #[arg(long, env = "REDIRECTOR_SIDECAR_UID")]
     pub sidecar_uid: Option<u32>,
+    /// The inspector's policy file (`inspector --policy FILE`), rewritten atomically whenever
+    /// the plan's SecurityPolicies or covered destinations change.
+    #[arg(long, env = "REDIRECTOR_INSPECTOR_POLICY")]
+    pub inspector_policy: Option<PathBuf>,
 }
 
 fn mark(text: &str) -> Result<u32, String> {

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use redirector::inspector_policy::{self, Options};
 use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
@@ -29,6 +30,26 @@ fn newest(dir: &Path) -> SystemTime {
     latest
 }
 
+/// One-line switch: write each flow's `namespace` (for inspectors that know the field).
+const FLOW_NAMESPACE: bool = false;
+
+/// Writes `--inspector-policy` (when given and changed) from the manifests' plan.
+fn hand_policy(args: &LocalArgs) -> Result<()> {
+    let Some(path) = &args.inspector_policy else { return Ok(()) };
+    let m = crate::load::manifests(&args.manifests)?;
+    let (plan, sets) = m.engine().node_plan(&args.node);
+    let options = Options { namespace: FLOW_NAMESPACE };
+    let computed = inspector_policy::compute(&plan, &sets, &m.pods, &m.security_policies, options);
+    for warning in &computed.warnings {
+        eprintln!("redirector: inspector policy: {warning}");
+    }
+    let text = inspector_policy::render(&computed.file).map_err(anyhow::Error::msg)?;
+    if inspector_policy::file::write_if_changed(path, &text).with_context(|| format!("writing {}", path.display()))? {
+        println!("inspector policy: wrote {} ({} flows)", path.display(), computed.file.flows.len());
+    }
+    Ok(())
+}
+
 /// `redirector local`.
 pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     args.validate()?;
@@ -41,6 +62,7 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     let mut dp = Nft;
     let mut seen = newest(&args.manifests);
     let mut desired = targets(args, &args.manifests, health)?;
+    hand_policy(args)?;
     let print = |outcomes: &[Outcome], quiet: bool| {
         for o in outcomes.iter().filter(|o| !quiet || !o.unchanged()) {
             println!("{o}");
@@ -66,7 +88,12 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
         if reloaded {
             seen = now;
             match targets(args, &args.manifests, health) {
-                Ok(next) => desired = next,
+                Ok(next) => {
+                    desired = next;
+                    if let Err(e) = hand_policy(args) {
+                        eprintln!("redirector: inspector policy not written: {e:#}");
+                    }
+                }
                 Err(e) => {
                     eprintln!("redirector: manifests not applied, keeping the last good plan: {e:#}");
                     continue;
