@@ -10,14 +10,17 @@
 //! - [`expect`]: the corpus's own expectations against each peer.
 //! - [`compare`], [`report`]: per-request comparison and the aggregated report; [`run`]: the
 //!   whole differential run.
+//! - [`lab`]: the netns lab (`lab up|down`); [`demo`]: the main job on it.
 
 pub mod audit;
 pub mod compare;
 pub mod conf;
 pub mod corpus;
+pub mod demo;
 pub mod expect;
 pub mod gotestwaf;
 pub mod http;
+pub mod lab;
 pub mod nginx;
 pub mod ours;
 pub mod report;

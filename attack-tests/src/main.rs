@@ -1,11 +1,14 @@
 //! `attack-tests`: Chainwall's attack corpus tools. `differential` runs the corpus through
-//! nginx + ModSecurity + CRS and through our engine, and reports where they disagree.
+//! nginx + ModSecurity + CRS and through our engine, and reports where they disagree;
+//! `lab up|down` builds the netns lab; `demo` runs the main job on it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use attack_tests::conf::EngineMode;
+use attack_tests::demo::DemoArgs;
+use attack_tests::lab::cli::{self as lab, LabCommand};
 use attack_tests::run::{Options, run};
 use attack_tests::{corpus, default_corpus, gotestwaf};
 use clap::{Parser, Subcommand};
@@ -43,11 +46,42 @@ enum Command {
         #[arg(long)]
         check_config: bool,
     },
+    /// The netns lab: the example app in network namespaces, redirector and inspector(s).
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+    /// The main job: lab up, the corpus from the client pod, the evidence, lab down.
+    Demo(DemoArgs),
+    /// (lab) A pod's servers: HTTP echo on --http ports, TCP greeters on --tcp ports.
+    #[command(hide = true)]
+    LabServe {
+        #[arg(long)]
+        label: String,
+        #[arg(long, default_value = "")]
+        http: String,
+        #[arg(long, default_value = "")]
+        tcp: String,
+    },
+    /// (lab) Probes as JSON on stdin, outcomes as JSON on stdout.
+    #[command(hide = true)]
+    LabSend,
+    /// (lab) GET a URL, print the body.
+    #[command(hide = true)]
+    LabGet { url: String },
 }
 
 fn main() -> anyhow::Result<ExitCode> {
-    let Command::Differential { corpus: dir, paranoia, engine, gotestwaf: gtw, json, keep_temp, check_config } =
-        Cli::parse().command;
+    let (dir, paranoia, engine, gtw, json, keep_temp, check_config) = match Cli::parse().command {
+        Command::Differential { corpus, paranoia, engine, gotestwaf, json, keep_temp, check_config } => {
+            (corpus, paranoia, engine, gotestwaf, json, keep_temp, check_config)
+        }
+        Command::Lab { command } => return Ok(lab::lab(&command)?),
+        Command::Demo(args) => return Ok(attack_tests::demo::run(&args)?),
+        Command::LabServe { label, http, tcp } => return Ok(lab::serve(&label, &http, &tcp)?),
+        Command::LabSend => return Ok(lab::send()?),
+        Command::LabGet { url } => return Ok(lab::get(&url)?),
+    };
     let mut requests = corpus::load_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
     eprintln!("corpus: {} requests from {}", requests.len(), dir.display());
     if let Some(gdir) = gtw {
