@@ -26,7 +26,8 @@ pub fn show(bins: &Binaries, facts: &Facts, covered_requests: usize) -> Result<V
     for insp in &facts.inspectors {
         let text: String = in_netns(bins, &insp.metrics_netns, &["lab-get", &insp.metrics_url], None::<&()>)
             .map_err(|e| Error::Peer(format!("scraping {}: {e}", insp.metrics_url)))?;
-        let requests = samples(&text, "chainwall_requests_total");
+        let mut requests = samples(&text, "chainwall_requests_total");
+        requests.sort_by(|a, b| a.0.cmp(b.0));
         transactions += requests.iter().map(|(_, v)| v).sum::<f64>();
         println!("inspector in {} ({}):", insp.netns, insp.metrics_url);
         for (series, value) in requests.iter().filter(|(_, v)| *v > 0.0) {

@@ -77,6 +77,15 @@ fn demo(args: &DemoArgs, facts: &crate::lab::Facts) -> Result<ExitCode, Error> {
         }
     }
     println!("\n{}", table::table(&sent));
+    let false_positives: Vec<String> = sent
+        .iter()
+        .filter(|s| table::benign(&s.family) && s.blocked)
+        .map(|s| format!("{} to {} ({})", s.id, s.target, s.answer))
+        .collect();
+    println!("false positives (benign requests blocked): {}", false_positives.len());
+    for fp in &false_positives {
+        println!("  {fp}");
+    }
     let expected = deviations::load(&lab_corpus().join("deviations.yaml"))?;
     for miss in table::misses(&sent) {
         let want = if miss.expect_blocked == Some(true) { "blocked" } else { "passed" };
