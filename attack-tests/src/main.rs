@@ -66,6 +66,14 @@ enum Command {
     /// (lab) Probes as JSON on stdin, outcomes as JSON on stdout.
     #[command(hide = true)]
     LabSend,
+    /// (lab) Probes as JSON on stdin, cycled for --duration-ms; the timeline as JSON.
+    #[command(hide = true)]
+    LabLoad {
+        #[arg(long)]
+        duration_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        pause_ms: u64,
+    },
     /// (lab) GET a URL, print the body.
     #[command(hide = true)]
     LabGet { url: String },
@@ -80,6 +88,7 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Demo(args) => return Ok(attack_tests::demo::run(&args)?),
         Command::LabServe { label, http, tcp } => return Ok(lab::serve(&label, &http, &tcp)?),
         Command::LabSend => return Ok(lab::send()?),
+        Command::LabLoad { duration_ms, pause_ms } => return Ok(lab::load(duration_ms, pause_ms)?),
         Command::LabGet { url } => return Ok(lab::get(&url)?),
     };
     let mut requests = corpus::load_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;

@@ -4,6 +4,7 @@
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
@@ -112,6 +113,16 @@ pub fn send() -> Result<ExitCode, Error> {
     let probes: Vec<client::Probe> = serde_json::from_str(&input).map_err(|e| Error::Config(format!("probes: {e}")))?;
     let out = serde_json::to_string(&client::send_all(&probes)).map_err(|e| Error::Config(e.to_string()))?;
     println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lab-load`: probes on stdin, cycled for `duration_ms`; the timeline on stdout.
+pub fn load(duration_ms: u64, pause_ms: u64) -> Result<ExitCode, Error> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| Error::io("stdin", e))?;
+    let probes: Vec<client::Probe> = serde_json::from_str(&input).map_err(|e| Error::Config(format!("probes: {e}")))?;
+    let timeline = client::load(&probes, Duration::from_millis(duration_ms), Duration::from_millis(pause_ms));
+    println!("{}", serde_json::to_string(&timeline).map_err(|e| Error::Config(e.to_string()))?);
     Ok(ExitCode::SUCCESS)
 }
 

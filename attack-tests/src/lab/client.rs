@@ -126,3 +126,35 @@ pub fn get(url: &str) -> std::io::Result<String> {
     }
     Ok(String::from_utf8_lossy(&got[head_len..]).into_owned())
 }
+
+/// One probe of a load run, with when it was sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Timed {
+    /// Unix time of the send, milliseconds.
+    pub at_ms: u128,
+    /// Which probe (index into the list).
+    pub probe: usize,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Unix time now, milliseconds.
+pub fn now_ms() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+}
+
+/// Cycles through `probes` for `duration`, pausing `pause` between probes (bounded: at most
+/// one probe per pause or timeout).
+pub fn load(probes: &[Probe], duration: Duration, pause: Duration) -> Vec<Timed> {
+    let start = std::time::Instant::now();
+    let mut out = Vec::new();
+    for probe in (0..probes.len()).cycle() {
+        if probes.is_empty() || start.elapsed() >= duration {
+            break;
+        }
+        let at_ms = now_ms();
+        out.push(Timed { at_ms, probe, outcome: one(&probes[probe]) });
+        std::thread::sleep(pause);
+    }
+    out
+}

@@ -81,7 +81,7 @@ pub struct Facts {
     pub manifests: PathBuf,
     /// The policy file `redirector local` writes and the inspectors read.
     pub inspector_policy: PathBuf,
-    /// The background `redirector local` (restores drift every second): PID and log.
+    /// The background `redirector local` (every 500 ms: restores drift, follows the inspector's health): its PID.
     pub redirector_pid: u32,
     /// Its log.
     pub redirector_log: PathBuf,

@@ -140,7 +140,7 @@ fn build(
         })?;
     }
     log(&format!("lab: {} inspector(s) ready", inspectors.len()));
-    let mut args = redirector(&["--interval-ms", "1000"]);
+    let mut args = redirector(&["--interval-ms", "500"]);
     if opts.mode == Mode::Chain {
         args.extend(["--inspector-readyz".into(), format!("http://{INSPECTOR_IP}:15090/readyz")]);
     }
