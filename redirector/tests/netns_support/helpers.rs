@@ -13,6 +13,10 @@
 //!   to `<log>`, and relays from a socket marked `<mark>` (the exclusion the rules expect).
 //! - `probe:<ip>:<port>:<timeout ms>`: one connection; prints `RESULT ok <answer>` or
 //!   `RESULT err <error kind>`.
+//! - `http:<label>:<port>,<port>`: an HTTP/1.1 server answering every request (keep-alive,
+//!   bodies ignored) with 200 and `<label> peer=<client address>`, for the real inspector.
+//! - `get:<ip>:<port>:<timeout ms>` with the target in `CW_GET_TARGET`: one HTTP GET; prints
+//!   `RESULT ok <status> <body>` or `RESULT err <error kind>`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -32,6 +36,8 @@ pub fn run_if_asked() {
         ["inspector", port, log] => inspector(port.parse().unwrap(), log),
         ["sidecar", port, mark, log] => sidecar(port.parse().unwrap(), mark.parse().unwrap(), log),
         ["probe", ip, port, ms] => probe(ip, port, ms.parse().unwrap()),
+        ["http", label, ports] => super::http::serve(label, ports),
+        ["get", ip, port, ms] => super::http::get(ip, port, ms.parse().unwrap()),
         _ => panic!("unknown helper role {role}"),
     }
     std::process::exit(0);

@@ -7,7 +7,9 @@
 
 pub mod agent;
 pub mod helpers;
+pub mod http;
 pub mod manifests;
+pub mod real;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
