@@ -6,7 +6,7 @@
 use crate::Error;
 use crate::lab::Facts;
 use crate::lab::bins::Binaries;
-use crate::lab::up::in_netns;
+use crate::lab::procs::in_netns;
 
 /// `(series, value)` of the samples of `metric` in an OpenMetrics text.
 pub fn samples<'a>(text: &'a str, metric: &str) -> Vec<(&'a str, f64)> {

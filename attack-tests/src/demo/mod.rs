@@ -20,7 +20,8 @@ use clap::Args;
 use crate::Error;
 use crate::lab::bins;
 use crate::lab::cli::UpArgs;
-use crate::lab::up::{in_netns, up};
+use crate::lab::procs::in_netns;
+use crate::lab::up::up;
 
 /// `demo` flags.
 #[derive(Clone, Debug, Args)]

@@ -5,7 +5,7 @@
 //! - [`derive`]: the lab's manifests from the examples (pure).
 //! - [`topology`]: the node netns, its bridge, the pod netns.
 //! - [`servers`], [`client`]: what runs inside the pods (`lab-serve`, `lab-send`, `lab-get`).
-//! - [`procs`]: background processes, recorded by PID.
+//! - [`procs`]: background processes, recorded by PID; [`inspectors`]: the inspectors.
 //! - [`state`]: the record of everything created, for `lab down` (also after a crash).
 //! - [`up`]: `lab up`; [`bins`]: prerequisites; [`cli`]: the subcommands.
 
@@ -13,6 +13,7 @@ pub mod bins;
 pub mod cli;
 pub mod client;
 pub mod derive;
+pub mod inspectors;
 pub mod procs;
 pub mod servers;
 pub mod state;

@@ -1,12 +1,14 @@
 //! Background processes of the lab: started through `ip netns exec` (which execs, so the PID
 //! is the program's), in their own process group (a Ctrl-C of the caller does not reach
-//! them), output to a log file in the state dir, and recorded in the [`State`] at once.
+//! them), output to a log file in the state dir, and recorded in the [`State`] at once; and
+//! `attack-tests` itself run inside a netns ([`in_netns`]).
 
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::bins::Binaries;
 use super::state::{Process, State};
 use crate::Error;
 
@@ -50,4 +52,31 @@ pub fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Resu
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
+}
+
+/// `attack-tests ARGS` run in netns `ns`, `input` as JSON on stdin; its stdout parsed as JSON
+/// (or taken as text for `String`).
+pub fn in_netns<T: serde::de::DeserializeOwned>(
+    bins: &Binaries,
+    ns: &str,
+    args: &[&str],
+    input: Option<&impl serde::Serialize>,
+) -> Result<T, String> {
+    use std::io::Write as _;
+    let mut cmd = std::process::Command::new("ip");
+    cmd.args(["netns", "exec", ns]).arg(&bins.attack_tests).args(args);
+    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+    let text = input.map(|i| serde_json::to_string(i).unwrap_or_default()).unwrap_or_default();
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    serde_json::from_str(&stdout)
+        .or_else(|_| serde_json::from_value(serde_json::Value::String(stdout)))
+        .map_err(|e| e.to_string())
 }

@@ -4,17 +4,17 @@
 //! (waited for on `/readyz`), and the background `redirector local` that keeps restoring
 //! drift. Every step is recorded first, so a failure leaves nothing `lab down` cannot remove.
 
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::bins::{self, Binaries};
 use super::client::{self, Probe};
-use super::derive::{self, LabPod};
-use super::procs::{spawn, wait_for};
+use super::derive;
+use super::inspectors;
+use super::procs::{in_netns, spawn, wait_for};
 use super::state::State;
 use super::topology::{self, INSPECTOR_IP};
-use super::{Facts, InspectorFacts, Mode};
+use super::{Facts, Mode};
 use crate::Error;
 
 /// What to build.
@@ -130,9 +130,9 @@ fn build(
     }
     let out = topology::run(once.args(redirector(&["--once"])))?;
     log(&format!("lab: redirector local --once:\n{}", out.trim_end()));
-    let covered = covered(&policy)?;
+    let covered = inspectors::covered(&policy)?;
 
-    let inspectors = start_inspectors(opts, bins, dir, state, &pods, &covered, &node, &inspector_ns)?;
+    let inspectors = inspectors::start(opts.mode, bins, dir, state, &pods, &covered, (&node, &inspector_ns))?;
     for insp in &inspectors {
         let url = insp.metrics_url.replace("/metrics", "/readyz");
         wait_for(&format!("the inspector in {}", insp.netns), Duration::from_secs(90), || {
@@ -162,67 +162,6 @@ fn build(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn start_inspectors(
-    opts: &UpOptions,
-    bins: &Binaries,
-    dir: &Path,
-    state: &mut State,
-    pods: &[LabPod],
-    covered: &[(Ipv4Addr, u16)],
-    node: &str,
-    inspector_ns: &str,
-) -> Result<Vec<InspectorFacts>, Error> {
-    let policy = dir.join("inspector-policy.yaml").display().to_string();
-    let mut out = Vec::new();
-    let mut start =
-        |ns: &str, role: &str, mode_args: &[&str], metrics: &str, metrics_netns: &str| -> Result<(), Error> {
-            let audit = dir.join(format!("audit-{role}.jsonl"));
-            let mut args: Vec<String> = mode_args.iter().map(|s| s.to_string()).collect();
-            args.extend(["--policy".into(), policy.clone(), "--metrics-listen".into(), metrics.into()]);
-            args.extend(["--audit-log".into(), audit.display().to_string()]);
-            let pid = spawn(state, dir, Some(ns), &bins.inspector, &args, role)?;
-            let metrics_url = format!("http://{metrics}/metrics");
-            out.push(InspectorFacts {
-                netns: ns.into(),
-                metrics_url,
-                metrics_netns: metrics_netns.into(),
-                audit_log: audit,
-                pid,
-            });
-            Ok(())
-        };
-    match opts.mode {
-        Mode::Chain => {
-            let args = ["--transparent", "tproxy", "--listen", "0.0.0.0:15001", "--tproxy-mark", "0x1"];
-            start(inspector_ns, "inspector", &args, &format!("{INSPECTOR_IP}:15090"), node)?;
-        }
-        Mode::Sidecar => {
-            for pod in pods.iter().filter(|p| covered.iter().any(|(ip, _)| *ip == p.ip)) {
-                let args = ["--transparent", "redirect", "--listen", "0.0.0.0:15006", "--upstream-mark", "0x539"];
-                start(&pod.netns, &format!("sidecar-{}", pod.app), &args, "127.0.0.1:15090", &pod.netns)?;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The covered destinations named by the policy file's flows.
-fn covered(policy: &Path) -> Result<Vec<(Ipv4Addr, u16)>, Error> {
-    let text = std::fs::read_to_string(policy).map_err(|e| Error::io(policy, e))?;
-    let doc: serde_json::Value =
-        serde_saphyr::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", policy.display())))?;
-    let flows = doc.get("flows").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
-    let mut out = Vec::new();
-    for flow in flows {
-        let dest = flow.get("destination").and_then(serde_json::Value::as_str).unwrap_or_default();
-        let addr: std::net::SocketAddrV4 =
-            dest.parse().map_err(|_| Error::Config(format!("{}: flow {dest:?}", policy.display())))?;
-        out.push((*addr.ip(), addr.port()));
-    }
-    Ok(out)
-}
-
 fn placement(mode: Mode) -> &'static str {
     match mode {
         Mode::Chain => "Chain",
@@ -241,31 +180,4 @@ fn example_files(dir: &Path) -> Result<Vec<(String, String)>, Error> {
         .into_iter()
         .map(|p| std::fs::read_to_string(&p).map(|t| (p.display().to_string(), t)).map_err(|e| Error::io(&p, e)))
         .collect()
-}
-
-/// `attack-tests ARGS` run in netns `ns`, `input` as JSON on stdin; its stdout parsed as JSON
-/// (or taken as text for `String`).
-pub fn in_netns<T: serde::de::DeserializeOwned>(
-    bins: &Binaries,
-    ns: &str,
-    args: &[&str],
-    input: Option<&impl serde::Serialize>,
-) -> Result<T, String> {
-    use std::io::Write as _;
-    let mut cmd = std::process::Command::new("ip");
-    cmd.args(["netns", "exec", ns]).arg(&bins.attack_tests).args(args);
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| e.to_string())?;
-    let text = input.map(|i| serde_json::to_string(i).unwrap_or_default()).unwrap_or_default();
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    serde_json::from_str(&stdout)
-        .or_else(|_| serde_json::from_value(serde_json::Value::String(stdout)))
-        .map_err(|e| e.to_string())
 }
