@@ -57,7 +57,12 @@ fn chain_lab_blocks_the_canary_passes_benign_and_drops_denied_flows() {
     let mut scrape = Command::new("ip");
     scrape.args(["netns", "exec", &insp.metrics_netns]).arg(bin()).args(["lab-get", &insp.metrics_url]);
     let metrics = String::from_utf8(scrape.output().unwrap().stdout).unwrap();
-    assert!(metrics.contains("chainwall_blocked_total{policy=\"web-detect\",rule_id=\"949110\"} 1"), "{metrics}");
+    let blocked: f64 = attack_tests::demo::evidence::samples(&metrics, "chainwall_blocked_total")
+        .iter()
+        .filter(|(series, _)| series.contains("policy=\"web-detect\"") && series.contains("rule_id=\"949110\""))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(blocked, 1.0, "{metrics}");
 
     // A second `lab up` finds the first one and removes it before building.
     let (_, stderr) = up(&place, "chain");

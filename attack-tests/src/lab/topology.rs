@@ -1,8 +1,9 @@
 //! The lab's network: a node netns holding the bridge `cw0` (10.244.0.1/16, with
 //! `bridge-nf-call-iptables` on so that the redirector's `inet` rules see bridged traffic), and
 //! one netns per pod whose `eth0` is a veth bridged as `v-<app>` in the node netns. Pods keep
-//! the examples' IPs (10.244.1.x, 10.244.2.x), all on the one /16 link. Every name is recorded
-//! in the [`State`] before it is created, so a failure half-way is still cleaned up.
+//! the examples' IPs (10.244.1.x, 10.244.2.x), all on the one /16 link. Every netns is
+//! recorded in the [`State`] as soon as it exists (and only one this lab created), so a
+//! failure half-way is still cleaned up.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -54,9 +55,9 @@ pub fn mac(ip: Ipv4Addr) -> String {
 
 /// Creates the node netns and its bridge.
 pub fn node(state: &mut State, dir: &Path, ns: &str) -> Result<(), Error> {
+    sh(None, &format!("ip netns add {ns}"))?;
     state.netns.push(ns.to_owned());
     state.save(dir)?;
-    sh(None, &format!("ip netns add {ns}"))?;
     if !Path::new("/proc/sys/net/bridge").exists() {
         let _ = sh(None, "modprobe br_netfilter");
     }
@@ -74,9 +75,9 @@ pub fn node(state: &mut State, dir: &Path, ns: &str) -> Result<(), Error> {
 
 /// Creates a pod netns at `ip`, bridged as `v-<short>` in `node`.
 pub fn pod(state: &mut State, dir: &Path, node: &str, ns: &str, short: &str, ip: Ipv4Addr) -> Result<(), Error> {
+    sh(None, &format!("ip netns add {ns}"))?;
     state.netns.push(ns.to_owned());
     state.save(dir)?;
-    sh(None, &format!("ip netns add {ns}"))?;
     let veth = format!("v-{short}");
     sh(Some(node), &format!("ip link add {veth} type veth peer name eth0 netns {ns}"))?;
     sh(Some(node), &format!("ip link set {veth} master {BRIDGE} up"))?;

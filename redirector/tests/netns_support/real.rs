@@ -53,11 +53,17 @@ impl Lab {
         }
     }
 
-    /// A sample of the inspector's `/metrics` in `ns` (0 when absent).
-    pub fn metric(&self, ns: &str, series: &str) -> f64 {
+    /// The sum of the samples of `metric` in the inspector's `/metrics` in `ns` whose labels
+    /// include every one of `labels` (`policy="x"`); other labels are ignored, so the test
+    /// holds when the inspector adds some.
+    pub fn metric(&self, ns: &str, metric: &str, labels: &[&str]) -> f64 {
         let (_, body) = self.get(ns, "127.0.0.1", 15090, "/metrics", 2000).unwrap();
         // The helper flattens the body onto one line: samples are separated by spaces.
         let words: Vec<&str> = body.split_whitespace().collect();
-        words.windows(2).find(|w| w[0] == series).and_then(|w| w[1].parse().ok()).unwrap_or(0.0)
+        words
+            .windows(2)
+            .filter(|w| w[0].starts_with(&format!("{metric}{{")) && labels.iter().all(|l| w[0].contains(l)))
+            .filter_map(|w| w[1].parse::<f64>().ok())
+            .sum()
     }
 }
