@@ -9,7 +9,8 @@
 //! - every custom rule of every part (the inspector refuses duplicate rule ids);
 //! - only the exclusions that every part has (an exclusion of one must not weaken another);
 //! - the allow-list: the one part that has one, or the entries common to all parts that
-//!   have one (narrower than requiring each list separately, so never weaker).
+//!   have one (narrower than requiring each list separately, so never weaker; no common entry
+//!   leaves an empty list, which denies every request).
 
 use policy_crd::api::{EnforcementMode, FailureMode, OverLimitAction, SecurityPolicySpec};
 
