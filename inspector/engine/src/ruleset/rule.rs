@@ -56,6 +56,8 @@ pub struct Rule {
     pub ctls: Vec<Ctl>,
     /// The next rule of a chain.
     pub chain: Option<Box<Rule>>,
+    /// Its place in the literal prefilter, when eligible (set by the rule-set compiler).
+    pub prefilter: Option<super::prefilter::RulePrefilter>,
 }
 
 /// A rule's operator.
@@ -194,6 +196,7 @@ impl Rule {
             skip_after: None,
             ctls: Vec::new(),
             chain: None,
+            prefilter: None,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::resolve::Value;
 use super::state::Transaction;
+use super::transformed::Chain;
 use crate::operator::OpContext;
 use crate::ruleset::actions::AllowScope;
 use crate::ruleset::macros::MacroString;
@@ -29,6 +30,7 @@ impl Transaction<'_> {
             _ => self.allow = None,
         }
         self.transformed.clear();
+        self.unions.clear();
         let rules = self.rules;
         let items = &rules.phases[usize::from(phase.clamp(1, 5)) - 1];
         let mut skip = 0u32;
@@ -72,6 +74,9 @@ impl Transaction<'_> {
     /// Evaluates `rule` (part of the chain started by `head`); true when the whole rest of
     /// the chain matched and the actions ran.
     fn evaluate(&mut self, rule: &Rule, head: &Rule) -> bool {
+        if !self.may_match(rule) {
+            return false;
+        }
         let matches = self.collect(rule, head);
         if matches.is_empty() {
             return false;
@@ -112,7 +117,7 @@ impl Transaction<'_> {
         let mut out = Vec::new();
         for v in &values {
             let borrowed = matches!(v.value, Cow::Borrowed(_));
-            for candidate in self.transformed.candidates(rule, v.collection, &v.value, borrowed) {
+            for candidate in self.transformed.candidates(Chain::of(rule), v.collection, &v.value, borrowed) {
                 let mut captures = Vec::new();
                 let mut ctx = OpContext { expand: &expand, captures: rule.capture.then_some(&mut captures) };
                 if operator.op.evaluate(&candidate, &mut ctx) != operator.negated {

@@ -117,6 +117,7 @@ pub struct Transaction<'r> {
     pub(super) matches: Vec<MatchedRule>,
     pub(super) interruption: Option<Interruption>,
     pub(super) transformed: super::transformed::TransformCache,
+    pub(super) unions: super::prefilter::Unions,
 }
 
 impl<'r> Transaction<'r> {
@@ -138,6 +139,7 @@ impl<'r> Transaction<'r> {
             matches: Vec::new(),
             interruption: None,
             transformed: Default::default(),
+            unions: Default::default(),
         }
     }
 
