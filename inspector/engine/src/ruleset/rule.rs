@@ -69,6 +69,9 @@ pub struct RuleOperator {
     pub negated: bool,
     /// The compiled operator.
     pub op: Box<dyn Operator>,
+    /// A parameter with macros (`@within %{tx.allowed_methods}`), parsed once: its text and
+    /// its parts.
+    pub param_macros: Option<(String, MacroString)>,
 }
 
 /// `SecDefaultAction` of one phase, applied to rules that follow it.
@@ -105,6 +108,10 @@ pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>
             name: spec.name.clone(),
             negated: spec.negated,
             op: operator::compile(&spec.name, &spec.param, load)?,
+            param_macros: MacroString::parse(&spec.param)
+                .ok()
+                .filter(MacroString::is_dynamic)
+                .map(|m| (spec.param.clone(), m)),
         }),
     };
     let all: Vec<&ActionSpec> = defaults.actions.iter().chain(actions).collect();

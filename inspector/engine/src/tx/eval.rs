@@ -98,7 +98,7 @@ impl Transaction<'_> {
         let Some(operator) = &rule.operator else {
             return vec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
         };
-        let mut values: Vec<Value<'_>> = Vec::new();
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(16);
         for target in &rule.targets {
             let start = values.len();
             self.resolve(target, &mut values);
@@ -109,10 +109,15 @@ impl Transaction<'_> {
                 values.push(Value { collection: target.collection, key: Cow::Borrowed(&[]), value: count });
             }
         }
-        values.retain(|v| !self.excluded(rule, head, v));
-        let expand = |text: &str| match MacroString::parse(text) {
-            Ok(m) => m.expand(|c, k| self.lookup(c, k, Some((head.id, "")))),
-            Err(_) => text.to_owned(),
+        if !rule.exclusions.is_empty() || self.overrides.removes_targets() {
+            values.retain(|v| !self.excluded(rule, head, v));
+        }
+        let expand = |text: &str| {
+            let lookup = |c, k: Option<&str>| self.lookup(c, k, Some((head.id, "")));
+            match &operator.param_macros {
+                Some((param, parsed)) if param == text => parsed.expand(lookup),
+                _ => MacroString::parse(text).map_or_else(|_| text.to_owned(), |m| m.expand(lookup)),
+            }
         };
         let mut out = Vec::new();
         for v in &values {
@@ -132,8 +137,7 @@ impl Transaction<'_> {
         if rule.exclusions.iter().any(|e| e.excludes(v.collection, &v.key)) {
             return true;
         }
-        let o = &self.overrides;
-        if o.removed_targets_by_id.is_empty() && o.removed_targets_by_tag.is_empty() {
+        if !self.overrides.removes_targets() {
             return false;
         }
         let name = v.name();

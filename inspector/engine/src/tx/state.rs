@@ -98,6 +98,13 @@ pub(super) struct Overrides {
     pub force_request_body: bool,
 }
 
+impl Overrides {
+    /// Whether a `ctl` removed targets from rules.
+    pub fn removes_targets(&self) -> bool {
+        !self.removed_targets_by_id.is_empty() || !self.removed_targets_by_tag.is_empty()
+    }
+}
+
 /// One transaction.
 #[derive(Debug)]
 pub struct Transaction<'r> {
