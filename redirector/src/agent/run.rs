@@ -64,7 +64,9 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     let probe_timeout = Duration::from_millis(local.interval_ms.clamp(100, 1000));
     let mut last_health = None;
     loop {
-        _ = tokio::time::timeout(interval, changed.changed()).await;
+        if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
+            tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
+        }
         let Some(plan) = changed.borrow_and_update().clone() else { continue };
         let probe = readyz.clone();
         let health =

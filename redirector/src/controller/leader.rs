@@ -86,3 +86,50 @@ pub async fn step(api: &Api<Lease>, name: &str, me: &str, now: Timestamp, durati
         Err(e) => Err(Error::api(format!("write Lease {name}"))(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use k8s_openapi::api::coordination::v1::LeaseSpec;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+    use k8s_openapi::jiff::SignedDuration;
+
+    use super::{Decision, decide, next_spec};
+    use crate::controller::fixtures::now;
+
+    fn held_by(holder: &str, seconds_ago: i64) -> LeaseSpec {
+        LeaseSpec {
+            holder_identity: Some(holder.into()),
+            lease_duration_seconds: Some(15),
+            renew_time: Some(MicroTime(now() - SignedDuration::from_secs(seconds_ago))),
+            lease_transitions: Some(4),
+            ..LeaseSpec::default()
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        assert_eq!(decide(None, "me", now()), Decision::Create);
+        assert_eq!(decide(Some(&held_by("me", 100)), "me", now()), Decision::Renew);
+        assert_eq!(decide(Some(&held_by("other", 14)), "me", now()), Decision::Follow { holder: "other".into() });
+        assert_eq!(decide(Some(&held_by("other", 15)), "me", now()), Decision::Acquire);
+        assert_eq!(decide(Some(&held_by("", 1)), "me", now()), Decision::Acquire);
+        let never_renewed = LeaseSpec { holder_identity: Some("other".into()), ..LeaseSpec::default() };
+        assert_eq!(decide(Some(&never_renewed), "me", now()), Decision::Acquire);
+    }
+
+    #[test]
+    fn a_takeover_counts_a_transition_and_a_renewal_keeps_the_acquire_time() {
+        let taken = next_spec(Some(&held_by("other", 60)), &Decision::Acquire, "me", now(), 15);
+        assert_eq!((taken.holder_identity.as_deref(), taken.lease_transitions), (Some("me"), Some(5)));
+        assert_eq!(taken.acquire_time, Some(MicroTime(now())));
+        let mut mine = held_by("me", 5);
+        mine.acquire_time = Some(MicroTime(now() - SignedDuration::from_secs(600)));
+        let renewed = next_spec(Some(&mine), &Decision::Renew, "me", now(), 15);
+        assert_eq!((renewed.acquire_time, renewed.lease_transitions), (mine.acquire_time, Some(4)));
+        assert_eq!(renewed.renew_time, Some(MicroTime(now())));
+        let created = next_spec(None, &Decision::Create, "me", now(), 15);
+        assert_eq!(created.lease_transitions, Some(0));
+    }
+}

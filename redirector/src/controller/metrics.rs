@@ -108,3 +108,42 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::{Metrics, serve};
+    use crate::controller::Error;
+    use crate::controller::compute::Actions;
+
+    #[tokio::test]
+    async fn metrics_count_passes_errors_by_kind_and_plan_sizes_and_are_served() {
+        let metrics = Arc::new(Metrics::default());
+        let mut actions = Actions::default();
+        actions.plan_bytes.insert("node-a".into(), 2048);
+        actions.plan_bytes.insert("node-b".into(), 512);
+        let errors = [Error::PlanTooLarge { node: "node-c".into(), bytes: 2, limit: 1 }];
+        metrics.record(&actions, &errors);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, metrics));
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+        for line in [
+            "chainwall_controller_reconciles_total 1",
+            "chainwall_controller_errors_total{error=\"plan_too_large\"} 1",
+            "chainwall_controller_plan_bytes_max 2048",
+            "chainwall_controller_plan_bytes_count 2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing in:\n{text}");
+        }
+    }
+}

@@ -15,7 +15,7 @@ use kube::{Api, Client};
 use serde_json::{Value, json};
 
 use super::compute::compute;
-use super::tests::{cluster, policy};
+use super::fixtures::{cluster, policy};
 use super::{FINALIZER, apply, leader};
 
 type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;

@@ -35,6 +35,8 @@ pub const MANAGER: &str = "chainwall-controller";
 pub const MAX_PLAN_BYTES: usize = 1024 * 1024;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod mock_tests;
 #[cfg(test)]
 mod tests;
