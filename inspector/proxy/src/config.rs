@@ -71,12 +71,8 @@ pub struct Args {
     /// Largest request head (request line and headers); a larger one is answered 431.
     #[arg(long, env = "INSPECTOR_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
     pub max_header_bytes: usize,
-    /// Time allowed to receive a request head (`10s`, `500ms`, or seconds).
-    #[arg(long, env = "INSPECTOR_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: Duration,
-    /// Time allowed to receive the whole request body once the head arrived; slower is 408.
-    #[arg(long, env = "INSPECTOR_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
-    pub body_timeout: Duration,
+    #[command(flatten)]
+    pub timeouts: Timeouts,
     /// Most transactions inspected at once; more are answered 503.
     #[arg(long, env = "INSPECTOR_MAX_CONCURRENT", default_value_t = 1024)]
     pub max_concurrent: usize,
@@ -142,8 +138,7 @@ pub struct Config {
     pub block_status: http::StatusCode,
     pub max_body: u64,
     pub max_header_bytes: usize,
-    pub header_timeout: Duration,
-    pub body_timeout: Duration,
+    pub timeouts: Timeouts,
     pub max_concurrent: usize,
 }
 
@@ -209,12 +204,7 @@ impl Args {
         if self.max_concurrent == 0 {
             return Err(ConfigError::Zero { flag: "max-concurrent" });
         }
-        if self.header_timeout.is_zero() {
-            return Err(ConfigError::Zero { flag: "header-timeout" });
-        }
-        if self.body_timeout.is_zero() {
-            return Err(ConfigError::Zero { flag: "body-timeout" });
-        }
+        self.timeouts.validate()?;
         if self.max_header_bytes < 1024 {
             return Err(ConfigError::HeaderBytes(self.max_header_bytes));
         }
@@ -250,8 +240,7 @@ impl Args {
             block_status,
             max_body: self.max_body,
             max_header_bytes: self.max_header_bytes,
-            header_timeout: self.header_timeout,
-            body_timeout: self.body_timeout,
+            timeouts: self.timeouts,
             max_concurrent: self.max_concurrent,
         })
     }
@@ -289,6 +278,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => Err(format!("`{text}`: unknown unit `{unit}` (ms, s or m)")),
     }
 }
+
+mod timeouts;
+pub use timeouts::Timeouts;
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,10 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, Response, Version};
+use http::{Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -16,7 +17,7 @@ use hyper::body::Incoming;
 pub use crate::dial::Upstream;
 use crate::request::Canonical;
 
-/// Why the upstream could not answer (the upstream's fault: 502).
+/// Why the upstream could not answer (the upstream's fault: 502, or 504 when it was too slow).
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("bad upstream request: {0}")]
@@ -25,6 +26,30 @@ pub enum UpstreamError {
     Client(#[from] hyper_util::client::legacy::Error),
     #[error("upstream body: {0}")]
     Body(#[from] hyper::Error),
+    #[error("upstream response head not received within {0:?}")]
+    Timeout(Duration),
+}
+
+impl UpstreamError {
+    /// The status answered: 504 when the upstream was too slow (to connect or to answer),
+    /// else 502.
+    pub fn status(&self) -> StatusCode {
+        let connect_timed_out = || {
+            let mut source = std::error::Error::source(self);
+            while let Some(e) = source {
+                if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+                    return true;
+                }
+                source = e.source();
+            }
+            false
+        };
+        match self {
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Client(_) if connect_timed_out() => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
 }
 
 /// Builds the upstream request from the canonical form.
@@ -39,13 +64,16 @@ pub fn upstream_request(req: &Canonical, upstream: SocketAddr) -> Result<Request
     builder.body(Full::new(req.body.clone()))
 }
 
-/// Sends the canonical request.
+/// Sends the canonical request; the response head must arrive within `timeout` (the
+/// connect has its own, shorter one in [`crate::dial`]).
 pub async fn send(
     client: &Upstream,
     req: &Canonical,
     upstream: SocketAddr,
+    timeout: Duration,
 ) -> Result<Response<Incoming>, UpstreamError> {
-    Ok(client.request(upstream_request(req, upstream)?).await?)
+    let request = client.request(upstream_request(req, upstream)?);
+    Ok(tokio::time::timeout(timeout, request).await.map_err(|_| UpstreamError::Timeout(timeout))??)
 }
 
 /// Reads up to `limit` bytes of `body` (more when a frame crosses it): the prefix phase 4

@@ -12,7 +12,6 @@
 //! no policy is answered 503.
 
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONNECTION, HeaderValue};
@@ -22,6 +21,7 @@ use inspector_engine::tx::{Connection, InterruptAction};
 use tokio::sync::Semaphore;
 
 use crate::audit::{AuditLog, Record};
+use crate::config::Timeouts;
 use crate::dial::Pools;
 use crate::flows::Flows;
 use crate::forward::{self, UpstreamError};
@@ -48,7 +48,7 @@ pub struct Proxy {
     pub block_status: StatusCode,
     pub max_body: u64,
     pub max_header_bytes: usize,
-    pub body_timeout: Duration,
+    pub timeouts: Timeouts,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
     /// Upstream connections, pooled by original destination (and client address when spoofing).
@@ -142,7 +142,7 @@ impl Proxy {
             Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
         };
         let read = request::body(&mut canon, declared, body, self.max_body);
-        match tokio::time::timeout(self.body_timeout, read).await {
+        match tokio::time::timeout(self.timeouts.body, read).await {
             Ok(Ok(())) => {}
             Ok(Err(rejection)) => return Ok(self.reject(rejection, &id, flow)),
             Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
@@ -165,11 +165,11 @@ impl Proxy {
         }
         if !active.needs_response {
             let report = inspection.finish();
-            let upstream = forward::send(&client, &canon, flow.destination).await;
+            let upstream = forward::send(&client, &canon, flow.destination, self.timeouts.upstream_response).await;
             let upstream = upstream.map(|resp| respond::upstream(resp, &id));
             return self.conclude(who, &canon, report, Some(upstream));
         }
-        let resp = match forward::send(&client, &canon, flow.destination).await {
+        let resp = match forward::send(&client, &canon, flow.destination, self.timeouts.upstream_response).await {
             Ok(resp) => resp,
             Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
         };
@@ -239,7 +239,7 @@ impl Proxy {
             (None, Some(Err(e))) => {
                 tracing::warn!(request_id = id, error = %e, "upstream failed");
                 self.metrics.upstream_error();
-                Ok(respond::refused(StatusCode::BAD_GATEWAY, id))
+                Ok(respond::refused(e.status(), id))
             }
             (None, None) => Ok(respond::refused(StatusCode::INTERNAL_SERVER_ERROR, id)),
         }
