@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::sign::{SignError, Signer};
+
 /// Chainwall's inspection proxy: every HTTP request is evaluated by the SecLang/CRS engine
 /// before a canonical copy of it is forwarded to the upstream.
 #[derive(Debug, Clone, Parser)]
@@ -76,6 +78,13 @@ pub struct Args {
     /// Most transactions inspected at once; more are answered 503.
     #[arg(long, env = "INSPECTOR_MAX_CONCURRENT", default_value_t = 1024)]
     pub max_concurrent: usize,
+    /// Signed marker header: every forwarded request carries `NAME: <request-id>.<hex
+    /// HMAC-SHA256(key, request-id)>`; a client's own header of that name is removed.
+    #[arg(long, env = "INSPECTOR_SIGN_HEADER", requires = "sign_key_file")]
+    pub sign_header: Option<String>,
+    /// The HMAC key of `--sign-header` (the file's bytes, surrounding whitespace trimmed, at least 16).
+    #[arg(long, env = "INSPECTOR_SIGN_KEY_FILE", requires = "sign_header")]
+    pub sign_key_file: Option<PathBuf>,
     /// Compile the rules, print a summary and exit (0 when valid, 2 otherwise).
     #[arg(long, env = "INSPECTOR_CHECK_CONFIG")]
     pub check_config: bool,
@@ -140,6 +149,8 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub timeouts: Timeouts,
     pub max_concurrent: usize,
+    /// The signed marker header (`--sign-header`).
+    pub sign: Option<Signer>,
 }
 
 /// Where policies come from and what they include.
@@ -173,6 +184,8 @@ pub enum ConfigError {
     PolicyPath(String),
     #[error("--listen and --metrics-listen are the same address {0}")]
     SameAddress(SocketAddr),
+    #[error("{0}")]
+    Sign(#[from] SignError),
 }
 
 impl Args {
@@ -225,6 +238,10 @@ impl Args {
         if self.listen == self.metrics_listen && self.listen.port() != 0 {
             return Err(ConfigError::SameAddress(self.listen));
         }
+        let sign = match (&self.sign_header, &self.sign_key_file) {
+            (Some(header), Some(key)) => Some(Signer::from_file(header, key)?),
+            _ => None,
+        };
         let audit = self.audit_log.as_ref().map(|p| match p.to_str() {
             Some("-") => AuditSink::Stdout,
             _ => AuditSink::File(p.clone()),
@@ -242,6 +259,7 @@ impl Args {
             max_header_bytes: self.max_header_bytes,
             timeouts: self.timeouts,
             max_concurrent: self.max_concurrent,
+            sign,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, Response, StatusCode, Version};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -52,14 +52,24 @@ impl UpstreamError {
     }
 }
 
-/// Builds the upstream request from the canonical form.
-pub fn upstream_request(req: &Canonical, upstream: SocketAddr) -> Result<Request<Full<Bytes>>, http::Error> {
+/// A header the inspector adds to the forwarded request (the signed marker).
+pub type Marker = Option<(HeaderName, HeaderValue)>;
+
+/// Builds the upstream request from the canonical form, plus the `marker`.
+pub fn upstream_request(
+    req: &Canonical,
+    upstream: SocketAddr,
+    marker: &Marker,
+) -> Result<Request<Full<Bytes>>, http::Error> {
     let mut builder = Request::builder()
         .method(req.method.clone())
         .uri(format!("http://{upstream}{}", req.target))
         .version(Version::HTTP_11);
     if let Some(headers) = builder.headers_mut() {
         headers.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+        if let Some((name, value)) = marker {
+            headers.insert(name.clone(), value.clone());
+        }
     }
     builder.body(Full::new(req.body.clone()))
 }
@@ -69,10 +79,10 @@ pub fn upstream_request(req: &Canonical, upstream: SocketAddr) -> Result<Request
 pub async fn send(
     client: &Upstream,
     req: &Canonical,
-    upstream: SocketAddr,
+    (upstream, marker): (SocketAddr, &Marker),
     timeout: Duration,
 ) -> Result<Response<Incoming>, UpstreamError> {
-    let request = client.request(upstream_request(req, upstream)?);
+    let request = client.request(upstream_request(req, upstream, marker)?);
     Ok(tokio::time::timeout(timeout, request).await.map_err(|_| UpstreamError::Timeout(timeout))??)
 }
 

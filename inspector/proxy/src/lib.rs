@@ -34,6 +34,7 @@ pub mod reload;
 pub mod request;
 pub mod respond;
 pub mod rules;
+pub mod sign;
 pub mod strict;
 pub mod tap;
 
@@ -147,6 +148,7 @@ pub async fn start_with_origin(
         max_body: config.max_body,
         max_header_bytes: config.max_header_bytes,
         timeouts: config.timeouts,
+        sign: config.sign,
         metrics: metrics.clone(),
         audit,
         pools: Pools::new(

@@ -31,6 +31,7 @@ use crate::metrics::{Metrics, Outcome};
 use crate::origin::Flow;
 use crate::request::{self, Canonical, Rejection};
 use crate::respond::{self, ProxyBody};
+use crate::sign::Signer;
 use crate::strict::Framing;
 use crate::tap::Heads;
 
@@ -49,6 +50,8 @@ pub struct Proxy {
     pub max_body: u64,
     pub max_header_bytes: usize,
     pub timeouts: Timeouts,
+    /// The signed marker header added to every forwarded request.
+    pub sign: Option<Signer>,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
     /// Upstream connections, pooled by original destination (and client address when spoofing).
@@ -141,6 +144,10 @@ impl Proxy {
             Ok(head) => head,
             Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
         };
+        if let Some(signer) = &self.sign {
+            // Only the inspector may produce the marker: a client's copy is not even inspected.
+            canon.headers.remove(signer.header());
+        }
         let read = request::body(&mut canon, declared, body, self.max_body);
         match tokio::time::timeout(self.timeouts.body, read).await {
             Ok(Ok(())) => {}
@@ -156,6 +163,7 @@ impl Proxy {
         let who = Who { id: &id, flow, policy: &active.policy };
         let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
         let client = self.pools.for_client(flow.client.ip());
+        let marker = self.sign.as_ref().map(|s| (s.header().clone(), s.value(&id)));
         let (mut inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
             return self.conclude(who, &canon, inspection.finish(), None);
@@ -165,14 +173,16 @@ impl Proxy {
         }
         if !active.needs_response {
             let report = inspection.finish();
-            let upstream = forward::send(&client, &canon, flow.destination, self.timeouts.upstream_response).await;
+            let upstream =
+                forward::send(&client, &canon, (flow.destination, &marker), self.timeouts.upstream_response).await;
             let upstream = upstream.map(|resp| respond::upstream(resp, &id));
             return self.conclude(who, &canon, report, Some(upstream));
         }
-        let resp = match forward::send(&client, &canon, flow.destination, self.timeouts.upstream_response).await {
-            Ok(resp) => resp,
-            Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
-        };
+        let resp =
+            match forward::send(&client, &canon, (flow.destination, &marker), self.timeouts.upstream_response).await {
+                Ok(resp) => resp,
+                Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
+            };
         let (parts, body) = resp.into_parts();
         // A response-phase interruption is kept by the transaction and reported by `finish`.
         let resp = if inspect::inspects_response_body(&active.rules, &parts.headers) {

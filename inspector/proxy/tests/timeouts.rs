@@ -64,7 +64,7 @@ async fn a_head_trickled_byte_by_byte_is_cut_by_the_header_timeout() {
         }
         let (answer, closed) = read_some(&mut conn, Duration::from_millis(50)).await;
         if closed {
-            assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408 "), "{answer}");
+            assert!(answer.is_empty(), "hyper closes without a response: {answer}");
             closed_at = Some(started.elapsed());
             break;
         }
