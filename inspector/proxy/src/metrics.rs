@@ -1,8 +1,10 @@
 //! Prometheus metrics (prometheus-client, OpenMetrics text).
 //!
 //! Labels are bounded: `verdict` is one of [`Outcome::label`], `policy` a configured
-//! SecurityPolicy name (`-` with plain `--rules`), and `rule_id` always an id of a loaded
-//! rule set (anything else would be counted as `other`).
+//! SecurityPolicy name (`-` with plain `--rules`), `namespace` a namespace the flow map
+//! names (`-` when unknown), `rule_id` always an id of a loaded rule set (anything else
+//! would be counted as `other`), `severity` one of the eight syslog names or `-`, and
+//! `category` an `attack-*` tag of a loaded rule or `-` (see [`crate::inspect::Report::class`]).
 
 use std::collections::BTreeSet;
 use std::sync::{PoisonError, RwLock};
@@ -49,13 +51,30 @@ impl Outcome {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VerdictLabels {
     policy: String,
+    namespace: String,
     verdict: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BlockLabels {
     policy: String,
+    namespace: String,
     rule_id: String,
+    severity: &'static str,
+    category: String,
+}
+
+/// Where a transaction was inspected: its policy and its destination's namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    pub policy: &'a str,
+    pub namespace: &'a str,
+}
+
+/// The syslog severity names of `severity:0..7` (`-`: none).
+pub fn severity_name(severity: Option<u8>) -> &'static str {
+    const NAMES: [&str; 8] = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"];
+    severity.and_then(|s| NAMES.get(usize::from(s)).copied()).unwrap_or("-")
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -159,15 +178,21 @@ impl Metrics {
         RuleLabels { rule_id }
     }
 
-    /// Counts one transaction of `policy` (a configured SecurityPolicy name: bounded).
-    pub fn request(&self, policy: &str, outcome: Outcome) {
-        self.requests.get_or_create(&VerdictLabels { policy: policy.to_owned(), verdict: outcome.label() }).inc();
+    /// Counts one transaction in `scope` (a configured policy and namespace: bounded).
+    pub fn request(&self, scope: Scope<'_>, outcome: Outcome) {
+        let Scope { policy, namespace } = scope;
+        let labels = VerdictLabels { policy: policy.into(), namespace: namespace.into(), verdict: outcome.label() };
+        self.requests.get_or_create(&labels).inc();
     }
 
-    /// Counts a block by `rule_id` under `policy`.
-    pub fn blocked(&self, policy: &str, rule_id: u64) {
+    /// Counts a block by `rule_id` in `scope`; `class` is the severity and category of the
+    /// block ([`crate::inspect::Report::class`]).
+    pub fn blocked(&self, scope: Scope<'_>, rule_id: u64, class: (Option<u8>, &str)) {
         let RuleLabels { rule_id } = self.rule(rule_id);
-        self.blocked.get_or_create(&BlockLabels { policy: policy.to_owned(), rule_id }).inc();
+        let Scope { policy, namespace } = scope;
+        let (severity, category) = (severity_name(class.0), class.1.to_owned());
+        let labels = BlockLabels { policy: policy.into(), namespace: namespace.into(), rule_id, severity, category };
+        self.blocked.get_or_create(&labels).inc();
     }
 
     /// Counts a logged match of `rule_id`.

@@ -27,7 +27,7 @@ use crate::flows::Flows;
 use crate::forward::{self, UpstreamError};
 use crate::id::Ids;
 use crate::inspect::{self, Inspection, Report};
-use crate::metrics::{Metrics, Outcome};
+use crate::metrics::{Metrics, Outcome, Scope};
 use crate::origin::Flow;
 use crate::request::{self, Canonical, Rejection};
 use crate::respond::{self, ProxyBody};
@@ -76,12 +76,12 @@ impl Active {
     }
 }
 
-/// Who a transaction is: its id, its flow and the policy inspecting it.
+/// Who a transaction is: its id, its flow and where it is inspected.
 #[derive(Debug, Clone, Copy)]
 struct Who<'a> {
     id: &'a str,
     flow: Flow,
-    policy: &'a str,
+    scope: Scope<'a>,
 }
 
 /// A hook receiving each inspected canonical request (tests compare it with what the
@@ -154,13 +154,15 @@ impl Proxy {
             Ok(Err(rejection)) => return Ok(self.reject(rejection, &id, flow)),
             Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
         }
-        let Some(active) = self.active().select(flow.destination) else {
+        let flows = self.active();
+        let namespace = flows.namespace(flow.destination);
+        let Some(active) = flows.select(flow.destination) else {
             tracing::warn!(request_id = id, destination = %flow.destination, "no policy for this destination: refused");
             self.metrics.flow_refused("no_policy");
-            self.metrics.request("-", Outcome::Reject);
+            self.metrics.request(Scope { policy: "-", namespace }, Outcome::Reject);
             return Ok(respond::refused(StatusCode::SERVICE_UNAVAILABLE, &id));
         };
-        let who = Who { id: &id, flow, policy: &active.policy };
+        let who = Who { id: &id, flow, scope: Scope { policy: &active.policy, namespace } };
         let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
         let client = self.pools.for_client(flow.client.ip());
         let marker = self.sign.as_ref().map(|s| (s.header().clone(), s.value(&id)));
@@ -200,7 +202,9 @@ impl Proxy {
 
     fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
         tracing::debug!(request_id = id, %rejection, "request refused");
-        self.metrics.request(&self.active().label(flow.destination), Outcome::Reject);
+        let flows = self.active();
+        let policy = flows.label(flow.destination);
+        self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
         let mut resp = respond::refused(rejection.status(), id);
         resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         resp
@@ -215,7 +219,7 @@ impl Proxy {
         report: Report,
         upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
     ) -> Answer {
-        let Who { id, flow, policy } = who;
+        let Who { id, flow, scope } = who;
         self.metrics.inspection(report.took);
         for m in &report.matches {
             self.metrics.rule_match(m.id);
@@ -226,9 +230,9 @@ impl Proxy {
             (None, _) if report.matches.is_empty() => Outcome::Pass,
             (None, _) => Outcome::Detect,
         };
-        self.metrics.request(policy, outcome);
+        self.metrics.request(scope, outcome);
         if let Some(stop) = &report.interruption {
-            self.metrics.blocked(policy, stop.rule_id);
+            self.metrics.blocked(scope, stop.rule_id, report.class());
         }
         if let Some(audit) = &self.audit
             && (report.interruption.is_some() || !report.matches.is_empty())
@@ -236,7 +240,7 @@ impl Proxy {
             let verdict = if report.interruption.is_some() { "block" } else { "detect" };
             let ends = (flow.client.to_string(), flow.destination.to_string());
             let mut record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
-            record.policy = policy;
+            (record.policy, record.namespace) = (scope.policy, scope.namespace);
             audit.write(&record);
         }
         match (report.interruption, upstream) {
