@@ -19,9 +19,7 @@ use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::Uri;
-use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -31,7 +29,7 @@ use tokio::net::{TcpSocket, TcpStream};
 const MAX_SOURCES: usize = 4096;
 
 /// The pooled upstream client.
-pub type Upstream = Client<Dial, Full<Bytes>>;
+pub type Upstream = Client<Dial, crate::forward::Outgoing>;
 
 /// How upstream sockets are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

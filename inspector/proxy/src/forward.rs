@@ -11,7 +11,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 
 pub use crate::dial::Upstream;
@@ -55,12 +56,34 @@ impl UpstreamError {
 /// A header the inspector adds to the forwarded request (the signed marker).
 pub type Marker = Option<(HeaderName, HeaderValue)>;
 
-/// Builds the upstream request from the canonical form, plus the `marker`.
+/// Errors of a streamed request body.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body sent upstream: the canonical body, or (over the limit with `ProcessPartial`, see
+/// [`crate::body`]) the inspected prefix then the uninspected rest.
+pub type Outgoing = Either<Full<Bytes>, UnsyncBoxBody<Bytes, BoxError>>;
+
+/// The outgoing body: `canonical` alone, or followed by `rest`.
+pub fn outgoing<B>(canonical: Bytes, rest: Option<B>) -> Outgoing
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError>,
+{
+    match rest {
+        None => Either::Left(Full::new(canonical)),
+        Some(rest) => {
+            let body = Prefixed { prefix: Some(canonical), rest: Some(rest), trailers: None };
+            Either::Right(body.map_err(Into::into).boxed_unsync())
+        }
+    }
+}
+
+/// Builds the upstream request from the canonical head, `body`, and the `marker`.
 pub fn upstream_request(
     req: &Canonical,
-    upstream: SocketAddr,
-    marker: &Marker,
-) -> Result<Request<Full<Bytes>>, http::Error> {
+    (upstream, marker): (SocketAddr, &Marker),
+    body: Outgoing,
+) -> Result<Request<Outgoing>, http::Error> {
     let mut builder = Request::builder()
         .method(req.method.clone())
         .uri(format!("http://{upstream}{}", req.target))
@@ -71,7 +94,7 @@ pub fn upstream_request(
             headers.insert(name.clone(), value.clone());
         }
     }
-    builder.body(Full::new(req.body.clone()))
+    builder.body(body)
 }
 
 /// Sends the canonical request; the response head must arrive within `timeout` (the
@@ -79,16 +102,16 @@ pub fn upstream_request(
 pub async fn send(
     client: &Upstream,
     req: &Canonical,
-    (upstream, marker): (SocketAddr, &Marker),
-    timeout: Duration,
+    to: (SocketAddr, &Marker),
+    (body, timeout): (Outgoing, Duration),
 ) -> Result<Response<Incoming>, UpstreamError> {
-    let request = client.request(upstream_request(req, upstream, marker)?);
+    let request = client.request(upstream_request(req, to, body)?);
     Ok(tokio::time::timeout(timeout, request).await.map_err(|_| UpstreamError::Timeout(timeout))??)
 }
 
 /// Reads up to `limit` bytes of `body` (more when a frame crosses it): the prefix phase 4
 /// inspects, and the body to send downstream (the prefix, then the rest, unchanged).
-pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, Prefixed), UpstreamError> {
+pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, Prefixed<Incoming>), UpstreamError> {
     let mut prefix = BytesMut::new();
     let mut trailers = None;
     let mut done = false;
@@ -109,19 +132,19 @@ pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, P
     Ok((prefix.clone(), Prefixed { prefix: Some(prefix), rest, trailers }))
 }
 
-/// A response body that was partly read: the buffered prefix, then the rest.
+/// A body that was partly read: the buffered prefix, then the rest.
 #[derive(Debug)]
-pub struct Prefixed {
+pub struct Prefixed<B> {
     prefix: Option<Bytes>,
-    rest: Option<Incoming>,
+    rest: Option<B>,
     trailers: Option<http::HeaderMap>,
 }
 
-impl Body for Prefixed {
+impl<B: Body<Data = Bytes> + Unpin> Body for Prefixed<B> {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = B::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         if let Some(prefix) = self.prefix.take().filter(|p| !p.is_empty()) {
             return Poll::Ready(Some(Ok(Frame::data(prefix))));
         }

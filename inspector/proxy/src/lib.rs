@@ -17,6 +17,7 @@
 
 pub mod accept;
 pub mod audit;
+pub mod body;
 pub mod config;
 pub mod dial;
 pub mod flows;

@@ -78,6 +78,18 @@ pub fn severity_name(severity: Option<u8>) -> &'static str {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyReasonLabels {
+    policy: String,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyActionLabels {
+    policy: String,
+    action: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
 }
@@ -104,6 +116,8 @@ pub struct Metrics {
     rules_loaded: Gauge,
     reloads: Family<ResultLabels, Counter>,
     flows_refused: Family<ReasonLabels, Counter>,
+    over_limit: Family<PolicyActionLabels, Counter>,
+    bypass: Family<PolicyReasonLabels, Counter>,
     /// Every rule id ever loaded (reloads only add: the label stays bounded by the rule sets).
     known_ids: RwLock<BTreeSet<u64>>,
 }
@@ -146,6 +160,18 @@ impl Metrics {
         for reason in ["no_original_dst", "loop", "no_policy"] {
             let _ = flows_refused.get_or_create(&ReasonLabels { reason });
         }
+        let over_limit = Family::<PolicyActionLabels, Counter>::default();
+        registry.register(
+            "chainwall_body_over_limit",
+            "Request bodies over the policy's inspected limit, by action (reject: 413; process_partial: prefix inspected)",
+            over_limit.clone(),
+        );
+        let bypass = Family::<PolicyReasonLabels, Counter>::default();
+        registry.register(
+            "chainwall_bypass",
+            "Requests forwarded without full inspection, by reason (body_prefix: only the body's prefix was inspected)",
+            bypass.clone(),
+        );
         rules_loaded.set(i64::try_from(known_ids.len()).unwrap_or(i64::MAX));
         let known_ids = RwLock::new(known_ids);
         Self {
@@ -158,6 +184,8 @@ impl Metrics {
             rules_loaded,
             reloads,
             flows_refused,
+            over_limit,
+            bypass,
             known_ids,
         }
     }
@@ -193,6 +221,16 @@ impl Metrics {
         let (severity, category) = (severity_name(class.0), class.1.to_owned());
         let labels = BlockLabels { policy: policy.into(), namespace: namespace.into(), rule_id, severity, category };
         self.blocked.get_or_create(&labels).inc();
+    }
+
+    /// Counts a body over the limit; `action` is `reject` or `process_partial`.
+    pub fn body_over_limit(&self, scope: Scope<'_>, action: &'static str) {
+        self.over_limit.get_or_create(&PolicyActionLabels { policy: scope.policy.into(), action }).inc();
+    }
+
+    /// Counts a request forwarded without full inspection; `reason` is `body_prefix`.
+    pub fn bypass(&self, scope: Scope<'_>, reason: &'static str) {
+        self.bypass.get_or_create(&PolicyReasonLabels { policy: scope.policy.into(), reason }).inc();
     }
 
     /// Counts a logged match of `rule_id`.

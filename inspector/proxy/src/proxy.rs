@@ -14,17 +14,17 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
-use http::header::{CONNECTION, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
 use inspector_engine::ruleset::RuleSet;
 use inspector_engine::tx::{Connection, InterruptAction};
 use tokio::sync::Semaphore;
 
 use crate::audit::{AuditLog, Record};
+use crate::body::{self, BodyLimit, Read};
 use crate::config::Timeouts;
 use crate::dial::Pools;
 use crate::flows::Flows;
-use crate::forward::{self, UpstreamError};
+use crate::forward::{self, BoxError, UpstreamError};
 use crate::id::Ids;
 use crate::inspect::{self, Inspection, Report};
 use crate::metrics::{Metrics, Outcome, Scope};
@@ -112,7 +112,8 @@ impl Proxy {
     /// connection. A chunked request or a refusal closes the connection.
     pub async fn handle<B>(self: Arc<Self>, flow: Flow, heads: Heads, req: Request<B>) -> Answer
     where
-        B: http_body::Body<Data = Bytes> + Unpin,
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
     {
         let id = self.ids.next();
         let close = match req.version() {
@@ -124,17 +125,15 @@ impl Proxy {
         };
         let answer = self.clone().transact(flow, id, req).await;
         match answer {
-            Ok(mut resp) if close => {
-                resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-                Ok(resp)
-            }
+            Ok(resp) if close => Ok(respond::closing(resp)),
             answer => answer,
         }
     }
 
     async fn transact<B>(self: Arc<Self>, flow: Flow, id: String, req: Request<B>) -> Answer
     where
-        B: http_body::Body<Data = Bytes> + Unpin,
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
     {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
             return Ok(self.reject(Rejection::Overloaded, &id, flow));
@@ -148,56 +147,81 @@ impl Proxy {
             // Only the inspector may produce the marker: a client's copy is not even inspected.
             canon.headers.remove(signer.header());
         }
-        let read = request::body(&mut canon, declared, body, self.max_body);
-        match tokio::time::timeout(self.timeouts.body, read).await {
-            Ok(Ok(())) => {}
-            Ok(Err(rejection)) => return Ok(self.reject(rejection, &id, flow)),
-            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
-        }
         let flows = self.active();
         let namespace = flows.namespace(flow.destination);
         let Some(active) = flows.select(flow.destination) else {
             tracing::warn!(request_id = id, destination = %flow.destination, "no policy for this destination: refused");
             self.metrics.flow_refused("no_policy");
             self.metrics.request(Scope { policy: "-", namespace }, Outcome::Reject);
-            return Ok(respond::refused(StatusCode::SERVICE_UNAVAILABLE, &id));
+            return Ok(respond::closing(respond::refused(StatusCode::SERVICE_UNAVAILABLE, &id)));
         };
-        let who = Who { id: &id, flow, scope: Scope { policy: &active.policy, namespace } };
+        let scope = Scope { policy: &active.policy, namespace };
+        let limit = BodyLimit::new(self.max_body, &active.rules.settings);
+        let rest = match tokio::time::timeout(self.timeouts.body, body::read(&mut canon, declared, body, limit)).await {
+            Ok(Ok(Read::Whole)) => None,
+            Ok(Ok(Read::Partial { rest })) => {
+                self.metrics.body_over_limit(scope, "process_partial");
+                Some(rest)
+            }
+            Ok(Err(rejection)) => {
+                if rejection == Rejection::BodyTooLarge {
+                    self.metrics.body_over_limit(scope, "reject");
+                }
+                return Ok(self.reject(rejection, &id, flow));
+            }
+            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
+        };
+        let who = Who { id: &id, flow, scope };
         let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
-        let client = self.pools.for_client(flow.client.ip());
-        let marker = self.sign.as_ref().map(|s| (s.header().clone(), s.value(&id)));
-        let (mut inspection, stop) = Inspection::request(tx, &canon);
+        let (inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
             return self.conclude(who, &canon, inspection.finish(), None);
         }
         if let Some(hook) = &self.inspected {
             (hook.0)(&canon);
         }
+        if rest.is_some() {
+            self.metrics.bypass(scope, "body_prefix");
+        }
+        let outgoing = forward::outgoing(canon.body.clone(), rest);
+        self.forward(who, &canon, (&active, inspection), outgoing).await
+    }
+
+    /// Sends the inspected request upstream; phases 3-4 when the rules have response rules.
+    async fn forward(
+        &self,
+        who: Who<'_>,
+        canon: &Canonical,
+        (active, mut inspection): (&Active, Inspection<'_>),
+        outgoing: forward::Outgoing,
+    ) -> Answer {
+        let Who { id, flow, .. } = who;
+        let client = self.pools.for_client(flow.client.ip());
+        let marker = self.sign.as_ref().map(|s| (s.header().clone(), s.value(id)));
+        let sent =
+            forward::send(&client, canon, (flow.destination, &marker), (outgoing, self.timeouts.upstream_response));
         if !active.needs_response {
             let report = inspection.finish();
-            let upstream =
-                forward::send(&client, &canon, (flow.destination, &marker), self.timeouts.upstream_response).await;
-            let upstream = upstream.map(|resp| respond::upstream(resp, &id));
-            return self.conclude(who, &canon, report, Some(upstream));
+            let upstream = sent.await.map(|resp| respond::upstream(resp, id));
+            return self.conclude(who, canon, report, Some(upstream));
         }
-        let resp =
-            match forward::send(&client, &canon, (flow.destination, &marker), self.timeouts.upstream_response).await {
-                Ok(resp) => resp,
-                Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
-            };
+        let resp = match sent.await {
+            Ok(resp) => resp,
+            Err(e) => return self.conclude(who, canon, inspection.finish(), Some(Err(e))),
+        };
         let (parts, body) = resp.into_parts();
         // A response-phase interruption is kept by the transaction and reported by `finish`.
         let resp = if inspect::inspects_response_body(&active.rules, &parts.headers) {
             let limit = usize::try_from(active.rules.settings.response_body_limit).unwrap_or(usize::MAX);
             forward::buffer_prefix(body, limit).await.map(|(prefix, body)| {
                 inspection.response(parts.status.as_u16(), &parts.headers, Some(&prefix));
-                respond::upstream(Response::from_parts(parts, body), &id)
+                respond::upstream(Response::from_parts(parts, body), id)
             })
         } else {
             inspection.response(parts.status.as_u16(), &parts.headers, None);
-            Ok(respond::upstream(Response::from_parts(parts, body), &id))
+            Ok(respond::upstream(Response::from_parts(parts, body), id))
         };
-        self.conclude(who, &canon, inspection.finish(), Some(resp))
+        self.conclude(who, canon, inspection.finish(), Some(resp))
     }
 
     fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
@@ -205,9 +229,7 @@ impl Proxy {
         let flows = self.active();
         let policy = flows.label(flow.destination);
         self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
-        let mut resp = respond::refused(rejection.status(), id);
-        resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-        resp
+        respond::closing(respond::refused(rejection.status(), id))
     }
 
     /// Metrics, audit line and the client's answer, from the engine's report and (when the
