@@ -118,6 +118,7 @@ pub struct Metrics {
     flows_refused: Family<ReasonLabels, Counter>,
     over_limit: Family<PolicyActionLabels, Counter>,
     bypass: Family<PolicyReasonLabels, Counter>,
+    ready: Gauge,
     /// Every rule id ever loaded (reloads only add: the label stays bounded by the rule sets).
     known_ids: RwLock<BTreeSet<u64>>,
 }
@@ -172,6 +173,8 @@ impl Metrics {
             "Requests forwarded without full inspection, by reason (body_prefix: only the body's prefix was inspected)",
             bypass.clone(),
         );
+        let ready = Gauge::default();
+        registry.register("chainwall_ready", "1 when /readyz answers ready (set at each scrape)", ready.clone());
         rules_loaded.set(i64::try_from(known_ids.len()).unwrap_or(i64::MAX));
         let known_ids = RwLock::new(known_ids);
         Self {
@@ -186,6 +189,7 @@ impl Metrics {
             flows_refused,
             over_limit,
             bypass,
+            ready,
             known_ids,
         }
     }
@@ -251,6 +255,11 @@ impl Metrics {
     /// Counts a refused flow; `reason` is one of `no_original_dst`, `loop`, `no_policy`.
     pub fn flow_refused(&self, reason: &'static str) {
         self.flows_refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Sets `chainwall_ready`.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.set(i64::from(ready));
     }
 
     /// The rules-loaded gauge's value.

@@ -97,10 +97,12 @@ async fn health_is_liveness_and_ready_follows_the_upstream() {
     let admin = format!("http://{}", proxy.admin_addr);
     assert_eq!(get(format!("{admin}/healthz")).await.0, 200);
     assert_eq!(get(format!("{admin}/readyz")).await.0, 200);
+    assert_eq!(metric(&get(format!("{admin}/metrics")).await.2, "chainwall_ready"), Some(1.0));
     assert_eq!(get(format!("{admin}/nope")).await.0, 404);
     up.stop();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, _, body) = get(format!("{admin}/readyz")).await;
     assert_eq!((status, body.as_str()), (503, "upstream unreachable\n"));
+    assert_eq!(metric(&get(format!("{admin}/metrics")).await.2, "chainwall_ready"), Some(0.0), "the gauge follows");
     assert_eq!(get(format!("{admin}/healthz")).await.0, 200, "liveness does not depend on the upstream");
 }
