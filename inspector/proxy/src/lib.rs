@@ -18,6 +18,7 @@
 pub mod accept;
 pub mod audit;
 pub mod body;
+pub mod conclude;
 pub mod config;
 pub mod dial;
 pub mod flows;
@@ -38,6 +39,7 @@ pub mod rules;
 pub mod sign;
 pub mod strict;
 pub mod tap;
+pub mod upgrade;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

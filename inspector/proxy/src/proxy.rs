@@ -1,13 +1,15 @@
 //! One transaction, phase by phase:
 //!
 //! ```text
-//! admit (--max-concurrent, else 503) ─▶ request (canonical head, body ≤ --max-body)
-//!   ─▶ inspect phases 1-2 ─▶ block? ─▶ forward (canonical request, pooled client)
+//! admit (--max-concurrent, else 503) ─▶ request (canonical head) ─▶ policy of the flow
+//!   ─▶ body (within the policy's limit: crate::body) ─▶ inspect phases 1-2 ─▶ block?
+//!   ─▶ forward (canonical request, pooled client; a WebSocket 101 switches: crate::upgrade)
 //!   ─▶ inspect phases 3-4 (only when the rules have response rules) ─▶ finish (phase 5)
-//!   ─▶ conclude (metrics, audit line, response)
+//!   ─▶ conclude (metrics, audit line, response: crate::conclude)
 //! ```
 //!
-//! Nothing is forwarded before phases 1-2 have run over the whole buffered body. The rules
+//! Nothing is forwarded before phases 1-2 have run over the whole buffered body, except the
+//! uninspected rest of a body over a `ProcessPartial` limit (counted as a bypass). The rules
 //! come from the policy of the flow's original destination ([`Flows::select`]); a flow with
 //! no policy is answered 503.
 
@@ -15,18 +17,19 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, Version};
+use hyper::upgrade::OnUpgrade;
 use inspector_engine::ruleset::RuleSet;
-use inspector_engine::tx::{Connection, InterruptAction};
+use inspector_engine::tx::Connection;
 use tokio::sync::Semaphore;
 
-use crate::audit::{AuditLog, Record};
+use crate::audit::AuditLog;
 use crate::body::{self, BodyLimit, Read};
 use crate::config::Timeouts;
 use crate::dial::Pools;
 use crate::flows::Flows;
-use crate::forward::{self, BoxError, UpstreamError};
+use crate::forward::{self, BoxError};
 use crate::id::Ids;
-use crate::inspect::{self, Inspection, Report};
+use crate::inspect::{self, Inspection};
 use crate::metrics::{Metrics, Outcome, Scope};
 use crate::origin::Flow;
 use crate::request::{self, Canonical, Rejection};
@@ -34,6 +37,7 @@ use crate::respond::{self, ProxyBody};
 use crate::sign::Signer;
 use crate::strict::Framing;
 use crate::tap::Heads;
+use crate::upgrade;
 
 /// The connection is closed without a response (a rule's `drop` action).
 #[derive(Debug, thiserror::Error)]
@@ -78,10 +82,10 @@ impl Active {
 
 /// Who a transaction is: its id, its flow and where it is inspected.
 #[derive(Debug, Clone, Copy)]
-struct Who<'a> {
-    id: &'a str,
-    flow: Flow,
-    scope: Scope<'a>,
+pub(crate) struct Who<'a> {
+    pub id: &'a str,
+    pub flow: Flow,
+    pub scope: Scope<'a>,
 }
 
 /// A hook receiving each inspected canonical request (tests compare it with what the
@@ -95,7 +99,7 @@ impl std::fmt::Debug for Inspected {
     }
 }
 
-type Answer = Result<Response<ProxyBody>, Dropped>;
+pub(crate) type Answer = Result<Response<ProxyBody>, Dropped>;
 
 impl Proxy {
     /// The rules in force now.
@@ -124,6 +128,9 @@ impl Proxy {
             },
         };
         let answer = self.clone().transact(flow, id, req).await;
+        if answer.as_ref().is_ok_and(|resp| resp.status() == StatusCode::SWITCHING_PROTOCOLS) {
+            heads.stop();
+        }
         match answer {
             Ok(resp) if close => Ok(respond::closing(resp)),
             answer => answer,
@@ -138,11 +145,15 @@ impl Proxy {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
             return Ok(self.reject(Rejection::Overloaded, &id, flow));
         };
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        let switch = upgrade::is_websocket(&parts).then(|| parts.extensions.remove::<OnUpgrade>()).flatten();
         let (mut canon, declared) = match request::head(&parts, self.max_header_bytes) {
             Ok(head) => head,
             Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
         };
+        if switch.is_some() {
+            upgrade::keep_upgrade(&mut canon);
+        }
         if let Some(signer) = &self.sign {
             // Only the inspector may produce the marker: a client's copy is not even inspected.
             canon.headers.remove(signer.header());
@@ -184,7 +195,7 @@ impl Proxy {
             self.metrics.bypass(scope, "body_prefix");
         }
         let outgoing = forward::outgoing(canon.body.clone(), rest);
-        self.forward(who, &canon, (&active, inspection), outgoing).await
+        self.forward(who, &canon, (&active, inspection), (outgoing, switch)).await
     }
 
     /// Sends the inspected request upstream; phases 3-4 when the rules have response rules.
@@ -193,16 +204,21 @@ impl Proxy {
         who: Who<'_>,
         canon: &Canonical,
         (active, mut inspection): (&Active, Inspection<'_>),
-        outgoing: forward::Outgoing,
+        (outgoing, switch): (forward::Outgoing, Option<OnUpgrade>),
     ) -> Answer {
         let Who { id, flow, .. } = who;
+        let idle = self.timeouts.idle;
+        let relay = |resp: Response<_>| match switch {
+            Some(client) => upgrade::relay(resp, client, id, idle),
+            None => respond::upstream(resp, id),
+        };
         let client = self.pools.for_client(flow.client.ip());
         let marker = self.sign.as_ref().map(|s| (s.header().clone(), s.value(id)));
         let sent =
             forward::send(&client, canon, (flow.destination, &marker), (outgoing, self.timeouts.upstream_response));
         if !active.needs_response {
             let report = inspection.finish();
-            let upstream = sent.await.map(|resp| respond::upstream(resp, id));
+            let upstream = sent.await.map(relay);
             return self.conclude(who, canon, report, Some(upstream));
         }
         let resp = match sent.await {
@@ -219,65 +235,8 @@ impl Proxy {
             })
         } else {
             inspection.response(parts.status.as_u16(), &parts.headers, None);
-            Ok(respond::upstream(Response::from_parts(parts, body), id))
+            Ok(relay(Response::from_parts(parts, body)))
         };
         self.conclude(who, canon, inspection.finish(), Some(resp))
-    }
-
-    fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
-        tracing::debug!(request_id = id, %rejection, "request refused");
-        let flows = self.active();
-        let policy = flows.label(flow.destination);
-        self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
-        respond::closing(respond::refused(rejection.status(), id))
-    }
-
-    /// Metrics, audit line and the client's answer, from the engine's report and (when the
-    /// request was forwarded) the upstream's response.
-    fn conclude(
-        &self,
-        who: Who<'_>,
-        canon: &Canonical,
-        report: Report,
-        upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
-    ) -> Answer {
-        let Who { id, flow, scope } = who;
-        self.metrics.inspection(report.took);
-        for m in &report.matches {
-            self.metrics.rule_match(m.id);
-        }
-        let outcome = match (&report.interruption, &upstream) {
-            (Some(_), _) => Outcome::Block,
-            (None, Some(Err(_))) => Outcome::UpstreamError,
-            (None, _) if report.matches.is_empty() => Outcome::Pass,
-            (None, _) => Outcome::Detect,
-        };
-        self.metrics.request(scope, outcome);
-        if let Some(stop) = &report.interruption {
-            self.metrics.blocked(scope, stop.rule_id, report.class());
-        }
-        if let Some(audit) = &self.audit
-            && (report.interruption.is_some() || !report.matches.is_empty())
-        {
-            let verdict = if report.interruption.is_some() { "block" } else { "detect" };
-            let ends = (flow.client.to_string(), flow.destination.to_string());
-            let mut record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
-            (record.policy, record.namespace) = (scope.policy, scope.namespace);
-            audit.write(&record);
-        }
-        match (report.interruption, upstream) {
-            (Some(stop), _) => match stop.action {
-                InterruptAction::Deny => Ok(respond::blocked(self.block_status, id)),
-                InterruptAction::Redirect(url) => Ok(respond::redirect(&url, id)),
-                InterruptAction::Drop => Err(Dropped(stop.rule_id)),
-            },
-            (None, Some(Ok(resp))) => Ok(resp),
-            (None, Some(Err(e))) => {
-                tracing::warn!(request_id = id, error = %e, "upstream failed");
-                self.metrics.upstream_error();
-                Ok(respond::refused(e.status(), id))
-            }
-            (None, None) => Ok(respond::refused(StatusCode::INTERNAL_SERVER_ERROR, id)),
-        }
     }
 }
