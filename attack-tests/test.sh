@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests use. Installed only when missing, so reruns are fast.
-APT_PACKAGES=(build-essential pkg-config ca-certificates modsecurity-crs nftables iproute2 nginx libnginx-mod-http-modsecurity)
+APT_PACKAGES=(build-essential pkg-config ca-certificates modsecurity-crs nftables iproute2 nginx libnginx-mod-http-modsecurity prometheus)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
