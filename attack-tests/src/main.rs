@@ -1,5 +1,6 @@
 //! `attack-tests`: Chainwall's attack corpus tools. `differential` runs the corpus through
 //! nginx + ModSecurity + CRS and through our engine, and reports where they disagree.
+//! `bench proxy` measures the inspector against that peer (see `attack_tests::bench`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,11 +44,20 @@ enum Command {
         #[arg(long)]
         check_config: bool,
     },
+    /// Benchmarks against a peer measured in the same run (by hand, on a release build).
+    #[command(subcommand)]
+    Bench(attack_tests::bench::cli::BenchCommand),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
-    let Command::Differential { corpus: dir, paranoia, engine, gotestwaf: gtw, json, keep_temp, check_config } =
-        Cli::parse().command;
+    let (dir, paranoia, engine, gtw, json, keep_temp, check_config) = match Cli::parse().command {
+        Command::Differential { corpus, paranoia, engine, gotestwaf, json, keep_temp, check_config } => {
+            (corpus, paranoia, engine, gotestwaf, json, keep_temp, check_config)
+        }
+        Command::Bench(command) => {
+            return attack_tests::bench::cli::main(command).map(|()| ExitCode::SUCCESS).map_err(Into::into);
+        }
+    };
     let mut requests = corpus::load_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
     eprintln!("corpus: {} requests from {}", requests.len(), dir.display());
     if let Some(gdir) = gtw {
