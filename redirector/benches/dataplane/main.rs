@@ -1,10 +1,11 @@
 //! Dataplane benchmark: the nftables sets design of `redirector::nft` on the real kernel, in
 //! network namespaces of its own (needs root), against one iptables rule per pod.
 //!
-//! `cargo bench -p redirector --bench dataplane [-- --pods N --policies N --rounds N --smoke]`
+//! `cargo bench -p redirector --bench dataplane [-- --pods N --policies N --nodes N --rounds N --smoke]`
 //!
-//! - From scratch: N pods (default 10,000) under N/10 policies on one node, rendered as the
-//!   chain-mode node ruleset and applied with one `nft -f` (target ≤ 1 s).
+//! - From scratch: N pods (default 10,000) under 1,000 policies, all on one node by default
+//!   (`--nodes 50`: node-0 of 50), rendered as node-0's chain-mode ruleset and applied with one
+//!   `nft -f` (target ≤ 1 s). Smaller scales get pods/10 policies.
 //! - One pod added, then removed, at 100, 1,000, 5,000 and N pods: each change a set-element
 //!   update (target ≤ 10 ms, flat).
 //! - iptables with one rule per pod at 5,000 pods: add/remove one pod's rule (the sets design
@@ -21,22 +22,24 @@ use report::{Scale, Table};
 
 struct Args {
     pods: usize,
+    nodes: usize,
     policies: usize,
     rounds: usize,
     peer_pods: usize,
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { pods: 10_000, policies: 1_000, rounds: 20, peer_pods: 5_000 };
+    let mut args = Args { pods: 10_000, nodes: 1, policies: 1_000, rounds: 10, peer_pods: 5_000 };
     let argv: Vec<String> = std::env::args().collect();
     if argv.iter().any(|a| a == "--smoke") {
-        args = Args { pods: 1_000, policies: 100, rounds: 3, peer_pods: 500 };
+        args = Args { pods: 1_000, nodes: 1, policies: 100, rounds: 3, peer_pods: 500 };
     }
     for pair in argv.windows(2) {
         let value = pair[1].parse().ok();
         match (pair[0].as_str(), value) {
             ("--pods", Some(v)) => args.pods = v,
             ("--policies", Some(v)) => args.policies = v,
+            ("--nodes", Some(v)) => args.nodes = v,
             ("--rounds", Some(v)) => args.rounds = v,
             _ => {}
         }
@@ -77,7 +80,7 @@ fn run(args: &Args) -> Result<Table, String> {
         let policies = if pods == args.pods { args.policies } else { (pods / 10).max(1) };
         eprintln!("programming {pods} pods, {policies} policies ...");
         let ns = netns::Netns::new(&format!("s{pods}"))?;
-        let mut programmed = sets::program(sets::size(pods, policies), &ns)?;
+        let mut programmed = sets::program(sets::size(pods, policies, args.nodes), &ns)?;
         let mut updates = Vec::new();
         for round in 0..args.rounds {
             updates.extend(programmed.add_remove(round, &ns)?);

@@ -33,6 +33,7 @@ fn ms(d: Duration) -> f64 {
 #[derive(Debug)]
 pub struct Scale {
     pods: usize,
+    nodes: usize,
     policies: usize,
     elements: usize,
     rules: usize,
@@ -50,6 +51,7 @@ impl Scale {
         let pick = |f: fn(&Update) -> Duration| Stats::of(updates.iter().map(f).collect());
         Scale {
             pods: p.size.pods,
+            nodes: p.size.nodes,
             policies: p.size.policies,
             elements: p.elements,
             rules: p.rules,
@@ -82,8 +84,12 @@ impl Table {
     pub fn text(&self) -> String {
         let mut s = String::new();
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-        let _ =
-            writeln!(s, "redirector dataplane benchmark (chain-mode node ruleset, own netns; loadavg {})", load.trim());
+        let nodes = self.scales.first().map_or(1, |c| c.nodes);
+        let _ = writeln!(
+            s,
+            "redirector dataplane benchmark: node-0's chain-mode ruleset ({nodes} node(s)), own netns; loadavg {}",
+            load.trim()
+        );
         let _ = writeln!(
             s,
             "\nfrom scratch, one `nft -f` (engine+plan / render+diff / nft -f; target: render..nft <= 1000 ms)"

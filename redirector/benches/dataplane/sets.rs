@@ -1,5 +1,5 @@
-//! The design under test: the synthetic cluster (policy-crd's generator) scheduled on one
-//! node, so that every pod address lands in that node's chain-mode ruleset, rendered by
+//! The design under test: the synthetic cluster (policy-crd's generator), by default scheduled
+//! on one node so that every pod address lands in that node's chain-mode ruleset, rendered by
 //! `redirector::nft` and programmed into a namespace of our own. A pod change goes the agent's
 //! way: policy-crd `Delta` → `NodeState::apply` → render → diff → `nft -f`.
 
@@ -16,7 +16,7 @@ use redirector::nft::node::node;
 
 use crate::netns::Netns;
 
-/// The one node every pod runs on.
+/// The node whose ruleset is programmed.
 const NODE: &str = "node-0";
 
 /// A cluster programmed into a namespace.
@@ -44,9 +44,10 @@ pub struct Update {
     pub kernel: Duration,
 }
 
-/// `pods` pods in `pods / 100` namespaces under `policies` policies, on one node.
-pub fn size(pods: usize, policies: usize) -> Size {
-    Size { pods, namespaces: (pods / 100).max(1), policies, nodes: 1 }
+/// `pods` pods in `pods / 100` namespaces under `policies` policies, over `nodes` nodes (the
+/// ruleset measured is `node-0`'s).
+pub fn size(pods: usize, policies: usize, nodes: usize) -> Size {
+    Size { pods, namespaces: (pods / 100).max(1), policies, nodes: nodes.max(1) }
 }
 
 fn config() -> (Config, ChainConfig) {
@@ -90,10 +91,10 @@ pub fn program(size: Size, ns: &Netns) -> Result<Programmed, String> {
 }
 
 impl Programmed {
-    /// Adds pod number `pods + round` (same labels as its neighbours, so it joins existing
+    /// Adds a pod scheduled on `node-0` (labelled like its neighbours, so it joins existing
     /// sets), then removes it again: two updates, each checked to be element-only.
     pub fn add_remove(&mut self, round: usize, ns: &Netns) -> Result<[Update; 2], String> {
-        let pod = synthetic::pod(&self.size, self.size.pods + round);
+        let pod = synthetic::pod(&self.size, self.size.pods + round * self.size.nodes);
         let key = pod.key();
         let added = self.step(ns, |engine| engine.upsert_pod(pod))?;
         let removed = self.step(ns, |engine| engine.remove_pod(&key))?;
