@@ -56,7 +56,11 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
+    // managedFields are never read, so the stores do not keep them.
+    let objects = watcher(api, watcher::Config::default()).default_backoff().modify(|o: &mut K| {
+        o.meta_mut().managed_fields = None;
+    });
+    let stream = reflector::reflector(writer, objects)
         .map(move |event| {
             if let Err(e) = event {
                 eprintln!("redirector controller: watch {}: {e} (retrying)", K::kind(&()));
