@@ -102,8 +102,10 @@ pub async fn run(args: &ControllerArgs) -> Result<()> {
     let identity = me.clone();
     tokio::spawn(async move {
         let renew = Duration::from_secs(u64::try_from(lease_secs / 3).unwrap_or(5).max(1));
+        let mut seen = leader::Seen::default();
         loop {
-            let held = match leader::step(&leases, &lease_name, &identity, Timestamp::now(), lease_secs).await {
+            let now = Timestamp::now();
+            let held = match leader::step(&leases, &lease_name, &identity, now, lease_secs, &mut seen).await {
                 Ok(held) => held,
                 Err(e) => {
                     eprintln!("redirector controller: {e}");
