@@ -13,6 +13,7 @@
 //! write it yet; the hook is the `programmed` step in [`run`], where the plan and the
 //! SecurityPolicies (which the agent's RBAC may read) would be handed to that writer.
 
+pub mod netns;
 mod run;
 pub mod status;
 #[cfg(test)]
@@ -30,6 +31,10 @@ pub struct AgentArgs {
     /// The dataplane settings, shared with `local`.
     #[command(flatten)]
     pub dataplane: LocalArgs,
+    /// Sidecar mode: find the netns of pods the plan names none for (no `chainwall.dev/netns`
+    /// annotation) by their IP, among `/run/netns` and the node's processes (needs `hostPID`).
+    #[arg(long, env = "REDIRECTOR_DISCOVER_NETNS")]
+    pub discover_netns: bool,
 }
 
 pub use run::run;

@@ -15,7 +15,7 @@ use redirector::nft::config::Health;
 use tokio::sync::watch;
 
 use super::AgentArgs;
-use super::status;
+use super::{netns, status};
 use crate::local::dataplane::Nft;
 use crate::local::{Mode, health, reconcile, render};
 
@@ -63,6 +63,7 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     let interval = Duration::from_millis(local.interval_ms.max(100));
     let probe_timeout = Duration::from_millis(local.interval_ms.clamp(100, 1000));
     let mut last_health = None;
+    let mut finder = netns::Finder::default();
     loop {
         if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
             tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
@@ -75,7 +76,22 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
             println!("inspector health: {health:?}");
         }
         last_health = Some(health);
-        let (args, spec) = (local.clone(), plan.spec.clone());
+        let mut spec = plan.spec.clone();
+        if args.discover_netns {
+            let mut scanner = std::mem::take(&mut finder);
+            let (scanner, found) = tokio::task::spawn_blocking(move || {
+                let found = scanner.scan();
+                (scanner, found)
+            })
+            .await?;
+            finder = scanner;
+            for pod in spec.pods.iter().filter(|p| !plan.spec.netns.contains_key(&p.pod)) {
+                if let Some(path) = found.get(&pod.ip) {
+                    spec.netns.insert(pod.pod.clone(), path.clone());
+                }
+            }
+        }
+        let args = local.clone();
         let result = tokio::task::spawn_blocking(move || reconcile(&mut Nft, &render(&args, &spec, health)?)).await?;
         let result = match result {
             Ok(outcomes) => {

@@ -76,10 +76,15 @@ fn key(policy: &L7NetworkPolicy) -> PolicyKey {
     PolicyKey { namespace: policy.namespace().unwrap_or_default(), name: policy.name_any() }
 }
 
-/// Observe → compute: what the apiserver must be told.
-pub fn compute(observed: &Observed, now: Timestamp) -> Actions {
-    let mut actions = Actions::default();
-    let live = |p: &&std::sync::Arc<L7NetworkPolicy>| p.meta().deletion_timestamp.is_none();
+fn deleting(policy: &L7NetworkPolicy) -> bool {
+    policy.meta().deletion_timestamp.is_some()
+}
+
+/// The engine's pods and their netns annotations; pods that cannot be read go to `skipped`.
+fn pod_inputs(
+    observed: &Observed,
+    skipped: &mut Vec<String>,
+) -> (Vec<policy_crd::flow::Pod>, BTreeMap<String, String>) {
     let mut pods = Vec::new();
     let mut netns = BTreeMap::new();
     for pod in &observed.pods {
@@ -94,13 +99,18 @@ pub fn compute(observed: &Observed, now: Timestamp) -> Actions {
                 }
                 pods.push(input);
             }
-            Err(e) => {
-                actions.skipped_pods.push(format!("{}/{}: {e}", pod.namespace().unwrap_or_default(), pod.name_any()))
-            }
+            Err(e) => skipped.push(format!("{}/{}: {e}", pod.namespace().unwrap_or_default(), pod.name_any())),
         }
     }
+    (pods, netns)
+}
+
+/// Observe → compute: what the apiserver must be told.
+pub fn compute(observed: &Observed, now: Timestamp) -> Actions {
+    let mut actions = Actions::default();
+    let (pods, netns) = pod_inputs(observed, &mut actions.skipped_pods);
     let namespaces = observed.namespaces.iter().map(|n| Namespace { name: n.name_any(), labels: n.labels().clone() });
-    let policies = observed.policies.iter().filter(live).map(|p| (key(p), p.spec.clone()));
+    let policies = observed.policies.iter().filter(|p| !deleting(p)).map(|p| (key(p), p.spec.clone()));
     let security = observed.security_policies.iter().map(|s| (s.name_any(), s.spec.clone()));
     let engine = Engine::new(namespaces, pods, policies, security);
     let failure_modes: BTreeMap<String, FailureMode> =
@@ -137,7 +147,7 @@ pub fn compute(observed: &Observed, now: Timestamp) -> Actions {
             resource_version: policy.resource_version(),
             finalizers: list,
         };
-        if !live(&policy) {
+        if deleting(policy) {
             if has && actions.oversize.is_empty() {
                 actions.remove_finalizers.push(patch(finalizers.iter().filter(|f| *f != FINALIZER).cloned().collect()));
             }

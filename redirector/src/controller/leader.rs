@@ -1,8 +1,12 @@
 //! Leader election on a `coordination.k8s.io/v1` Lease. Each replica runs [`step`] every
 //! renew interval: it creates the Lease when there is none, renews it while it holds it, takes
-//! it over once the holder's `renewTime + leaseDurationSeconds` has passed, and otherwise
-//! follows. Writes carry the resourceVersion read, so of two replicas racing for an expired
-//! Lease exactly one wins (the other gets 409 and follows). [`decide`] is the pure part.
+//! it over once it has seen no renewal for `leaseDurationSeconds`, and otherwise follows.
+//!
+//! Expiry is measured on the replica's own clock from when it last saw the Lease's holder or
+//! `renewTime` change ([`Seen`]), as client-go does, so skew between the replicas' clocks does
+//! not matter; a replica that has just started waits one duration before taking over. Writes
+//! carry the resourceVersion read, so of two replicas racing for an expired Lease exactly one
+//! wins (the other gets 409 and follows). [`decide`] and [`Seen`] are the pure part.
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
@@ -28,15 +32,39 @@ pub enum Decision {
     },
 }
 
-/// The decision for `me` at `now`, given the Lease's spec (`None`: no Lease).
-pub fn decide(spec: Option<&LeaseSpec>, me: &str, now: Timestamp) -> Decision {
+/// When this replica, by its own clock, first saw the Lease as it is now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Seen {
+    record: Option<(Option<String>, Option<MicroTime>)>,
+    since: Option<Timestamp>,
+}
+
+impl Seen {
+    /// Notes the Lease read at `now`; returns since when its holder and `renewTime` have been
+    /// unchanged, as far as this replica knows.
+    pub fn note(&mut self, spec: Option<&LeaseSpec>, now: Timestamp) -> Timestamp {
+        let record = spec.map(|s| (s.holder_identity.clone(), s.renew_time.clone()));
+        match self.since {
+            Some(since) if self.record == record => since,
+            _ => {
+                self.record = record;
+                self.since = Some(now);
+                now
+            }
+        }
+    }
+}
+
+/// The decision for `me` at `now`, given the Lease's spec (`None`: no Lease) and since when
+/// it has been unchanged ([`Seen::note`]).
+pub fn decide(spec: Option<&LeaseSpec>, me: &str, now: Timestamp, unchanged_since: Timestamp) -> Decision {
     let Some(spec) = spec else { return Decision::Create };
     let holder = spec.holder_identity.as_deref().unwrap_or_default();
     if holder == me {
         return Decision::Renew;
     }
     let seconds = i64::from(spec.lease_duration_seconds.unwrap_or(0).max(0));
-    let fresh = spec.renew_time.as_ref().is_some_and(|t| t.0 + SignedDuration::from_secs(seconds) > now);
+    let fresh = unchanged_since + SignedDuration::from_secs(seconds) > now;
     if holder.is_empty() || !fresh { Decision::Acquire } else { Decision::Follow { holder: holder.to_owned() } }
 }
 
@@ -61,10 +89,17 @@ pub fn next_spec(
 }
 
 /// One round: read the Lease, decide, write. `Ok(true)` when `me` holds it afterwards.
-pub async fn step(api: &Api<Lease>, name: &str, me: &str, now: Timestamp, duration_secs: i32) -> Result<bool, Error> {
+pub async fn step(
+    api: &Api<Lease>,
+    name: &str,
+    me: &str,
+    now: Timestamp,
+    duration_secs: i32,
+    seen: &mut Seen,
+) -> Result<bool, Error> {
     let lease = api.get_opt(name).await.map_err(Error::api(format!("read Lease {name}")))?;
     let spec = lease.as_ref().and_then(|l| l.spec.as_ref());
-    let decision = decide(spec, me, now);
+    let decision = decide(spec, me, now, seen.note(spec, now));
     if let Decision::Follow { .. } = decision {
         return Ok(false);
     }
@@ -95,7 +130,7 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
     use k8s_openapi::jiff::SignedDuration;
 
-    use super::{Decision, decide, next_spec};
+    use super::{Decision, Seen, decide, next_spec};
     use crate::controller::fixtures::now;
 
     fn held_by(holder: &str, seconds_ago: i64) -> LeaseSpec {
@@ -108,15 +143,33 @@ mod tests {
         }
     }
 
+    fn ago(seconds: i64) -> k8s_openapi::jiff::Timestamp {
+        now() - SignedDuration::from_secs(seconds)
+    }
+
     #[test]
-    fn decisions() {
-        assert_eq!(decide(None, "me", now()), Decision::Create);
-        assert_eq!(decide(Some(&held_by("me", 100)), "me", now()), Decision::Renew);
-        assert_eq!(decide(Some(&held_by("other", 14)), "me", now()), Decision::Follow { holder: "other".into() });
-        assert_eq!(decide(Some(&held_by("other", 15)), "me", now()), Decision::Acquire);
-        assert_eq!(decide(Some(&held_by("", 1)), "me", now()), Decision::Acquire);
-        let never_renewed = LeaseSpec { holder_identity: Some("other".into()), ..LeaseSpec::default() };
-        assert_eq!(decide(Some(&never_renewed), "me", now()), Decision::Acquire);
+    fn decisions_count_from_when_this_replica_saw_the_lease_change() {
+        assert_eq!(decide(None, "me", now(), now()), Decision::Create);
+        assert_eq!(decide(Some(&held_by("me", 100)), "me", now(), ago(100)), Decision::Renew);
+        let other = held_by("other", 0);
+        assert_eq!(decide(Some(&other), "me", now(), ago(14)), Decision::Follow { holder: "other".into() });
+        assert_eq!(decide(Some(&other), "me", now(), ago(15)), Decision::Acquire);
+        assert_eq!(decide(Some(&held_by("", 1)), "me", now(), now()), Decision::Acquire);
+        // A renewTime far in the past (a skewed clock) does not expire a Lease just seen change.
+        assert_eq!(
+            decide(Some(&held_by("other", 3600)), "me", now(), now()),
+            Decision::Follow { holder: "other".into() }
+        );
+    }
+
+    #[test]
+    fn seen_restarts_its_clock_on_every_renewal_or_new_holder() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.note(Some(&held_by("other", 0)), ago(30)), ago(30), "first sight");
+        assert_eq!(seen.note(Some(&held_by("other", 0)), ago(10)), ago(30), "unchanged");
+        assert_eq!(seen.note(Some(&held_by("other", 5)), ago(10)), ago(10), "renewed");
+        assert_eq!(seen.note(Some(&held_by("third", 5)), now()), now(), "new holder");
+        assert_eq!(seen.note(None, now()), now(), "deleted");
     }
 
     #[test]

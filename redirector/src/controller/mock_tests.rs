@@ -197,7 +197,8 @@ async fn a_free_lease_is_created_and_held() {
         expect(Method::POST, &format!("{LEASE}?"), 201, lease("me", now)),
     ];
     let server = tokio::spawn(verify(handle, script));
-    assert!(leader::step(&leases(&client), "chainwall-controller", "me", now, 15).await.unwrap());
+    let mut first_sight = leader::Seen::default();
+    assert!(leader::step(&leases(&client), "chainwall-controller", "me", now, 15, &mut first_sight).await.unwrap());
     let seen = server.await.unwrap();
     assert_eq!(seen[1].1["spec"]["holderIdentity"], "me");
     assert_eq!(seen[1].1["spec"]["leaseDurationSeconds"], 15);
@@ -214,7 +215,8 @@ async fn a_fresh_lease_of_another_holder_is_left_alone() {
         lease("other", now - SignedDuration::from_secs(3)),
     )];
     let server = tokio::spawn(verify(handle, script));
-    assert!(!leader::step(&leases(&client), "chainwall-controller", "me", now, 15).await.unwrap());
+    let mut seen = leader::Seen::default();
+    assert!(!leader::step(&leases(&client), "chainwall-controller", "me", now, 15, &mut seen).await.unwrap());
     server.await.unwrap(); // and no write followed
 }
 
@@ -222,13 +224,20 @@ async fn a_fresh_lease_of_another_holder_is_left_alone() {
 async fn an_expired_lease_is_taken_over_and_a_lost_race_follows() {
     let now = Timestamp::now();
     let expired = lease("other", now - SignedDuration::from_secs(60));
+    // This replica saw the Lease as it is a minute ago: no renewal since.
+    let spec = serde_json::from_value::<Lease>(expired.clone()).unwrap().spec;
+    let seen_long_ago = || {
+        let mut seen = leader::Seen::default();
+        seen.note(spec.as_ref(), now - SignedDuration::from_secs(60));
+        seen
+    };
     let (client, handle) = mock();
     let script = vec![
         expect(Method::GET, &format!("{LEASE}/chainwall-controller"), 200, expired.clone()),
         expect(Method::PUT, &format!("{LEASE}/chainwall-controller?"), 200, lease("me", now)),
     ];
     let server = tokio::spawn(verify(handle, script));
-    assert!(leader::step(&leases(&client), "chainwall-controller", "me", now, 15).await.unwrap());
+    assert!(leader::step(&leases(&client), "chainwall-controller", "me", now, 15, &mut seen_long_ago()).await.unwrap());
     let put = &server.await.unwrap()[1].1;
     assert_eq!(put["metadata"]["resourceVersion"], "41", "the write is guarded by the version read");
     assert_eq!(
@@ -242,6 +251,8 @@ async fn an_expired_lease_is_taken_over_and_a_lost_race_follows() {
         expect(Method::PUT, &format!("{LEASE}/chainwall-controller?"), 409, status_error(409, "Conflict")),
     ];
     let server = tokio::spawn(verify(handle, script));
-    assert!(!leader::step(&leases(&client), "chainwall-controller", "me", now, 15).await.unwrap());
+    assert!(
+        !leader::step(&leases(&client), "chainwall-controller", "me", now, 15, &mut seen_long_ago()).await.unwrap()
+    );
     server.await.unwrap();
 }

@@ -56,7 +56,11 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()).default_backoff())
+    // managedFields are never read, so the stores do not keep them.
+    let objects = watcher(api, watcher::Config::default()).default_backoff().modify(|o: &mut K| {
+        o.meta_mut().managed_fields = None;
+    });
+    let stream = reflector::reflector(writer, objects)
         .map(move |event| {
             if let Err(e) = event {
                 eprintln!("redirector controller: watch {}: {e} (retrying)", K::kind(&()));
@@ -98,8 +102,10 @@ pub async fn run(args: &ControllerArgs) -> Result<()> {
     let identity = me.clone();
     tokio::spawn(async move {
         let renew = Duration::from_secs(u64::try_from(lease_secs / 3).unwrap_or(5).max(1));
+        let mut seen = leader::Seen::default();
         loop {
-            let held = match leader::step(&leases, &lease_name, &identity, Timestamp::now(), lease_secs).await {
+            let now = Timestamp::now();
+            let held = match leader::step(&leases, &lease_name, &identity, now, lease_secs, &mut seen).await {
                 Ok(held) => held,
                 Err(e) => {
                     eprintln!("redirector controller: {e}");

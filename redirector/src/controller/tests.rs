@@ -155,7 +155,7 @@ fn finished_pods_and_pods_with_bad_ports_are_left_out() {
 #[test]
 fn an_oversize_plan_is_not_written_and_degrades_its_policies() {
     let mut observed = cluster();
-    for i in 0..12_000u32 {
+    for i in 0..6_000u32 {
         let ip = format!("10.{}.{}.{}", 1 + i / 65536, (i / 256) % 256, i % 256);
         observed.pods.push(pod(&format!("web-{i:05}"), "web", "node-a", &ip));
     }
