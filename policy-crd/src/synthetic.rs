@@ -116,3 +116,18 @@ fn policy(p: usize, namespaces: usize) -> (PolicyKey, L7NetworkPolicySpec) {
     };
     (PolicyKey { namespace: format!("ns-{ns}"), name: format!("policy-{p}") }, spec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_respected_and_pods_are_spread_round_robin() {
+        let size = Size { pods: 250, namespaces: 10, policies: 30, nodes: 4 };
+        let c = cluster(&size);
+        assert_eq!((c.namespaces.len(), c.pods.len(), c.policies.len()), (10, 250, 30));
+        assert_eq!(c.pods[5].node.as_deref(), Some("node-1"));
+        assert_eq!(pod(&size, 5), c.pods[5], "one pod generator for the cluster and for additions");
+        assert_eq!(c.policies.iter().filter(|(_, p)| p.egress.is_some()).count(), 8);
+    }
+}

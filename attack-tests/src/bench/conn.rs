@@ -136,3 +136,40 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn bad(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A loopback server that answers each request with the next canned response, then closes.
+    fn server(responses: &'static [&'static [u8]]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            for response in responses {
+                let _ = stream.read(&mut buf).unwrap();
+                stream.write_all(response).unwrap();
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn reads_length_and_chunked_bodies_on_one_connection() {
+        let addr = server(&[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",
+            b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nno\r\n\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nConnection: close\r\n\r\n",
+        ]);
+        let mut conn = Conn::new(addr);
+        assert_eq!(conn.exchange(b"GET / HTTP/1.1\r\n\r\n").unwrap(), 200);
+        assert_eq!(conn.exchange(b"GET / HTTP/1.1\r\n\r\n").unwrap(), 403);
+        assert_eq!(conn.exchange(b"GET / HTTP/1.1\r\n\r\n").unwrap(), 200);
+        assert!(conn.stream.is_none(), "Connection: close drops the connection");
+        assert!(Head::parse(b"garbage\r\n\r\n").is_none());
+    }
+}
