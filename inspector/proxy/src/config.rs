@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -85,6 +86,12 @@ pub struct Args {
     /// The HMAC key of `--sign-header` (the file's bytes, surrounding whitespace trimmed, at least 16).
     #[arg(long, env = "INSPECTOR_SIGN_KEY_FILE", requires = "sign_header")]
     pub sign_key_file: Option<PathBuf>,
+    /// Terminate TLS with this PEM certificate chain (with `--tls-key`); ALPN h2 and http/1.1.
+    #[arg(long, env = "INSPECTOR_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "INSPECTOR_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Compile the rules, print a summary and exit (0 when valid, 2 otherwise).
     #[arg(long, env = "INSPECTOR_CHECK_CONFIG")]
     pub check_config: bool,
@@ -151,6 +158,8 @@ pub struct Config {
     pub max_concurrent: usize,
     /// The signed marker header (`--sign-header`).
     pub sign: Option<Signer>,
+    /// TLS termination (`--tls-cert`, `--tls-key`).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Where policies come from and what they include.
@@ -186,6 +195,8 @@ pub enum ConfigError {
     SameAddress(SocketAddr),
     #[error("{0}")]
     Sign(#[from] SignError),
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl Args {
@@ -242,6 +253,10 @@ impl Args {
             (Some(header), Some(key)) => Some(Signer::from_file(header, key)?),
             _ => None,
         };
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key).map_err(ConfigError::Tls)?),
+            _ => None,
+        };
         let audit = self.audit_log.as_ref().map(|p| match p.to_str() {
             Some("-") => AuditSink::Stdout,
             _ => AuditSink::File(p.clone()),
@@ -260,6 +275,7 @@ impl Args {
             timeouts: self.timeouts,
             max_concurrent: self.max_concurrent,
             sign,
+            tls,
         })
     }
 }

@@ -39,6 +39,7 @@ pub mod rules;
 pub mod sign;
 pub mod strict;
 pub mod tap;
+pub mod tls;
 pub mod upgrade;
 
 use std::net::SocketAddr;
@@ -152,6 +153,7 @@ pub async fn start_with_origin(
         max_header_bytes: config.max_header_bytes,
         timeouts: config.timeouts,
         sign: config.sign,
+        tls: config.tls,
         metrics: metrics.clone(),
         audit,
         pools: Pools::new(

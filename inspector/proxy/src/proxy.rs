@@ -56,6 +56,8 @@ pub struct Proxy {
     pub timeouts: Timeouts,
     /// The signed marker header added to every forwarded request.
     pub sign: Option<Signer>,
+    /// TLS termination of client connections.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
     /// Upstream connections, pooled by original destination (and client address when spoofing).

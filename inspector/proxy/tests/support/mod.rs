@@ -138,11 +138,17 @@ pub async fn inspector_with(
     let path = path.to_str().unwrap().to_owned();
     argv.extend(["--rules", &path]);
     argv.extend_from_slice(extra);
-    let config = Args::try_parse_from(argv).unwrap().validate().unwrap();
-    let loaded = inspector::load_rules(&config).unwrap_or_else(|e| panic!("{e}"));
-    let running = inspector::start_with(config, loaded, hook).await.unwrap();
+    let running = launch(argv, hook).await;
     assert_canary(running.proxy_addr).await;
     running
+}
+
+/// Starts the inspector from a command line (`main`'s path), without the canary check
+/// (for listeners a plain HTTP client cannot talk to).
+pub async fn launch(argv: Vec<&str>, hook: Option<inspector::proxy::Inspected>) -> Running {
+    let config = Args::try_parse_from(argv).unwrap().validate().unwrap();
+    let loaded = inspector::load_rules(&config).unwrap_or_else(|e| panic!("{e}"));
+    inspector::start_with(config, loaded, hook).await.unwrap()
 }
 
 /// Proves that the inspector under test is the one answering: the canary is blocked by it.
