@@ -23,6 +23,7 @@ pub mod config;
 pub mod dial;
 pub mod flows;
 pub mod forward;
+pub mod grpc;
 pub mod health;
 pub mod id;
 pub mod idle;

@@ -37,7 +37,7 @@ use crate::respond::{self, ProxyBody};
 use crate::sign::Signer;
 use crate::strict::Framing;
 use crate::tap::Heads;
-use crate::upgrade;
+use crate::{grpc, upgrade};
 
 /// The connection is closed without a response (a rule's `drop` action).
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +156,7 @@ impl Proxy {
         if switch.is_some() {
             upgrade::keep_upgrade(&mut canon);
         }
+        grpc::keep_te(&parts, &mut canon);
         if let Some(signer) = &self.sign {
             // Only the inspector may produce the marker: a client's copy is not even inspected.
             canon.headers.remove(signer.header());
