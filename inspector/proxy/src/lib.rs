@@ -12,8 +12,8 @@
 //! Tests drive [`start`] in-process (listeners on `127.0.0.1:0`); `main` adds signals and
 //! logging. Modes: explicit upstream, `--transparent redirect` (sidecar, `SO_ORIGINAL_DST`)
 //! and `--transparent tproxy` (chain, `IP_TRANSPARENT`), see [`origin`] and [`dial`]; HTTP/1.1
-//! and h2c in, HTTP/1.1 to the upstream, no TLS (the listener owns a plain `TcpStream`; a TLS
-//! acceptor slots in there).
+//! and HTTP/2 in (h2c, or h2 by ALPN with `--tls-cert`, see [`tls`]), HTTP/1.1 to the upstream
+//! (HTTP/2 for gRPC, see [`grpc`]); WebSocket handshakes tunnelled after a 101 ([`upgrade`]).
 
 pub mod accept;
 pub mod audit;
