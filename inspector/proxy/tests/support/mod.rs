@@ -195,3 +195,16 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
         l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())
     })
 }
+
+/// A stand-in CRS: a setup file and one rule file (so the rendered Includes resolve).
+pub fn standin_crs(dir: &std::path::Path) -> (String, String) {
+    std::fs::create_dir_all(dir.join("rules")).unwrap();
+    std::fs::write(dir.join("crs-setup.conf"), "# stand-in crs-setup.conf\n").unwrap();
+    std::fs::write(
+        dir.join("rules/REQUEST-900-STANDIN.conf"),
+        "SecRule ARGS \"@contains standin-attack\" \"id:900001,phase:2,deny,log,msg:'stand-in CRS'\"\n",
+    )
+    .unwrap();
+    let rules = dir.join("rules/*.conf");
+    (dir.join("crs-setup.conf").display().to_string(), rules.display().to_string())
+}
