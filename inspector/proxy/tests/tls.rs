@@ -65,6 +65,10 @@ fn get1(path: &str, canary: bool) -> Request<Full<Bytes>> {
 }
 
 async fn start(up: SocketAddr, pki: &Pki) -> inspector::Running {
+    start_with(up, pki, &[]).await
+}
+
+async fn start_with(up: SocketAddr, pki: &Pki, extra: &[&str]) -> inspector::Running {
     let rules = support::scratch("tls-rules").join("rules.conf");
     std::fs::write(
         &rules,
@@ -72,7 +76,7 @@ async fn start(up: SocketAddr, pki: &Pki) -> inspector::Running {
     )
     .unwrap();
     let up = up.to_string();
-    let argv = vec![
+    let mut argv = vec![
         "inspector",
         "--listen",
         "127.0.0.1:0",
@@ -87,6 +91,7 @@ async fn start(up: SocketAddr, pki: &Pki) -> inspector::Running {
         "--tls-key",
         pki.key.to_str().unwrap(),
     ];
+    argv.extend_from_slice(extra);
     support::launch(argv, None).await
 }
 
@@ -129,6 +134,23 @@ async fn http11_over_tls() {
     tokio::spawn(conn);
     assert_eq!(send.send_request(get1("/b", false)).await.unwrap().status(), 200);
     assert_eq!(up.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_stalled_tls_handshake_is_cut_by_the_header_timeout() {
+    use tokio::io::AsyncReadExt;
+    let (up, pki) = (Upstream::start().await, pki());
+    let proxy = start_with(up.addr, &pki, &["--header-timeout", "300ms"]).await;
+    let mut stalled = TcpStream::connect(proxy.proxy_addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(3), stalled.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "closed, not answered: {read:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+    let tls = connect(proxy.proxy_addr, &pki.der, &[b"http/1.1"]).await;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+    tokio::spawn(conn);
+    assert_eq!(send.send_request(get1("/", true)).await.unwrap().status(), 403, "canary: other clients are served");
 }
 
 #[test]
