@@ -1,5 +1,6 @@
 //! Phase "accept": the listeners. Each accepted connection is served by hyper-util's auto
-//! builder (HTTP/1.1 with keep-alive, or h2c with prior knowledge) with the head limits and
+//! builder (HTTP/1.1 with keep-alive, or HTTP/2: h2c with prior knowledge, or `h2` by ALPN
+//! when TLS is terminated, see [`crate::tls`]) with the head limits and
 //! the header-read timeout, reading through a [`Tap`] so each raw head is checked
 //! strictly, and through an [`Idle`] stamp for the idle timeout; each request goes to
 //! [`Proxy::handle`]. The admin listener
@@ -66,7 +67,19 @@ pub async fn proxy(
             }
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve(stream, flow, proxy.clone(), builder.clone()));
+        let (proxy, builder) = (proxy.clone(), builder.clone());
+        match proxy.tls.clone() {
+            None => drop(tokio::spawn(serve(stream, flow, proxy, builder))),
+            Some(tls) => drop(tokio::spawn(async move {
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+                let handshake = tokio::time::timeout(proxy.timeouts.header, acceptor.accept(stream));
+                match handshake.await {
+                    Ok(Ok(tls)) => serve(tls, flow, proxy, builder).await,
+                    Ok(Err(e)) => tracing::debug!(%client, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
+                }
+            })),
+        }
     }
 }
 

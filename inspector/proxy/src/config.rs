@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -85,6 +86,12 @@ pub struct Args {
     /// The HMAC key of `--sign-header` (the file's bytes, surrounding whitespace trimmed, at least 16).
     #[arg(long, env = "INSPECTOR_SIGN_KEY_FILE", requires = "sign_header")]
     pub sign_key_file: Option<PathBuf>,
+    /// Terminate TLS with this PEM certificate chain (with `--tls-key`); ALPN h2 and http/1.1.
+    #[arg(long, env = "INSPECTOR_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert` (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "INSPECTOR_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Compile the rules, print a summary and exit (0 when valid, 2 otherwise).
     #[arg(long, env = "INSPECTOR_CHECK_CONFIG")]
     pub check_config: bool,
@@ -151,6 +158,8 @@ pub struct Config {
     pub max_concurrent: usize,
     /// The signed marker header (`--sign-header`).
     pub sign: Option<Signer>,
+    /// TLS termination (`--tls-cert`, `--tls-key`).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Where policies come from and what they include.
@@ -186,6 +195,8 @@ pub enum ConfigError {
     SameAddress(SocketAddr),
     #[error("{0}")]
     Sign(#[from] SignError),
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl Args {
@@ -242,6 +253,10 @@ impl Args {
             (Some(header), Some(key)) => Some(Signer::from_file(header, key)?),
             _ => None,
         };
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key).map_err(ConfigError::Tls)?),
+            _ => None,
+        };
         let audit = self.audit_log.as_ref().map(|p| match p.to_str() {
             Some("-") => AuditSink::Stdout,
             _ => AuditSink::File(p.clone()),
@@ -260,44 +275,14 @@ impl Args {
             timeouts: self.timeouts,
             max_concurrent: self.max_concurrent,
             sign,
+            tls,
         })
     }
 }
 
-/// Parses a mark: `0x539` or `1337`.
-pub fn parse_mark(text: &str) -> Result<u32, String> {
-    let text = text.trim();
-    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16),
-        None => text.parse(),
-    };
-    parsed.map_err(|_| format!("`{text}`: expected a 32-bit mark such as 0x539"))
-}
-
-/// Parses `on` / `off` (also `true` / `false`).
-pub fn parse_on_off(text: &str) -> Result<bool, String> {
-    match text.trim() {
-        "on" | "true" => Ok(true),
-        "off" | "false" => Ok(false),
-        other => Err(format!("`{other}`: expected on or off")),
-    }
-}
-
-/// Parses `10s`, `500ms`, `2m` or a plain number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("`{text}`: expected a duration such as 10s or 500ms"))?;
-    match unit {
-        "" | "s" => Ok(Duration::from_secs(n)),
-        "ms" => Ok(Duration::from_millis(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("`{text}`: unknown unit `{unit}` (ms, s or m)")),
-    }
-}
-
+mod parse;
 mod timeouts;
+pub use parse::{parse_duration, parse_mark, parse_on_off};
 pub use timeouts::Timeouts;
 
 #[cfg(test)]

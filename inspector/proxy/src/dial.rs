@@ -84,9 +84,20 @@ impl tower_service::Service<Uri> for Dial {
     }
 }
 
-/// A pooled client for `dial`.
-pub fn client(dial: Dial) -> Upstream {
-    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(dial)
+/// The pooled clients of one source address: HTTP/1.1 for every request, HTTP/2 with prior
+/// knowledge for gRPC ([`crate::grpc`]).
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub h1: Upstream,
+    pub h2: Upstream,
+}
+
+/// The pooled clients for `dial`.
+pub fn clients(dial: Dial) -> Upstreams {
+    let idle = Duration::from_secs(60);
+    let h1 = Client::builder(TokioExecutor::new()).pool_idle_timeout(idle).build(dial);
+    let h2 = Client::builder(TokioExecutor::new()).pool_idle_timeout(idle).http2_only(true).build(dial);
+    Upstreams { h1, h2 }
 }
 
 /// The upstream clients: one (keyed by destination inside), or one per client address when
@@ -96,19 +107,19 @@ pub struct Pools {
     mark: Option<u32>,
     timeout: Duration,
     spoof: bool,
-    shared: Upstream,
-    by_source: Mutex<HashMap<IpAddr, Upstream>>,
+    shared: Upstreams,
+    by_source: Mutex<HashMap<IpAddr, Upstreams>>,
 }
 
 impl Pools {
     /// `spoof`: upstream sockets bind to the client's address.
     pub fn new(mark: Option<u32>, spoof: bool, timeout: Duration) -> Self {
-        let shared = client(Dial { timeout, mark, source: None });
+        let shared = clients(Dial { timeout, mark, source: None });
         Self { mark, timeout, spoof, shared, by_source: Mutex::new(HashMap::new()) }
     }
 
     /// The client to use for a request of `client`.
-    pub fn for_client(&self, client_ip: IpAddr) -> Upstream {
+    pub fn for_client(&self, client_ip: IpAddr) -> Upstreams {
         if !self.spoof {
             return self.shared.clone();
         }
@@ -117,7 +128,7 @@ impl Pools {
             map.clear();
         }
         map.entry(client_ip)
-            .or_insert_with(|| client(Dial { timeout: self.timeout, mark: self.mark, source: Some(client_ip) }))
+            .or_insert_with(|| clients(Dial { timeout: self.timeout, mark: self.mark, source: Some(client_ip) }))
             .clone()
     }
 }

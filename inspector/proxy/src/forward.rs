@@ -15,7 +15,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 
-pub use crate::dial::Upstream;
+pub use crate::dial::{Upstream, Upstreams};
 use crate::request::Canonical;
 
 /// Why the upstream could not answer (the upstream's fault: 502, or 504 when it was too slow).
@@ -84,10 +84,9 @@ pub fn upstream_request(
     (upstream, marker): (SocketAddr, &Marker),
     body: Outgoing,
 ) -> Result<Request<Outgoing>, http::Error> {
-    let mut builder = Request::builder()
-        .method(req.method.clone())
-        .uri(format!("http://{upstream}{}", req.target))
-        .version(Version::HTTP_11);
+    let version = if crate::grpc::is_grpc(req) { Version::HTTP_2 } else { Version::HTTP_11 };
+    let mut builder =
+        Request::builder().method(req.method.clone()).uri(format!("http://{upstream}{}", req.target)).version(version);
     if let Some(headers) = builder.headers_mut() {
         headers.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
         if let Some((name, value)) = marker {
@@ -97,14 +96,15 @@ pub fn upstream_request(
     builder.body(body)
 }
 
-/// Sends the canonical request; the response head must arrive within `timeout` (the
-/// connect has its own, shorter one in [`crate::dial`]).
+/// Sends the canonical request (gRPC over HTTP/2, the rest over HTTP/1.1); the response head
+/// must arrive within `timeout` (the connect has its own, shorter one in [`crate::dial`]).
 pub async fn send(
-    client: &Upstream,
+    clients: &Upstreams,
     req: &Canonical,
     to: (SocketAddr, &Marker),
     (body, timeout): (Outgoing, Duration),
 ) -> Result<Response<Incoming>, UpstreamError> {
+    let client = if crate::grpc::is_grpc(req) { &clients.h2 } else { &clients.h1 };
     let request = client.request(upstream_request(req, to, body)?);
     Ok(tokio::time::timeout(timeout, request).await.map_err(|_| UpstreamError::Timeout(timeout))??)
 }

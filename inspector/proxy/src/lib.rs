@@ -12,8 +12,8 @@
 //! Tests drive [`start`] in-process (listeners on `127.0.0.1:0`); `main` adds signals and
 //! logging. Modes: explicit upstream, `--transparent redirect` (sidecar, `SO_ORIGINAL_DST`)
 //! and `--transparent tproxy` (chain, `IP_TRANSPARENT`), see [`origin`] and [`dial`]; HTTP/1.1
-//! and h2c in, HTTP/1.1 to the upstream, no TLS (the listener owns a plain `TcpStream`; a TLS
-//! acceptor slots in there).
+//! and HTTP/2 in (h2c, or h2 by ALPN with `--tls-cert`, see [`tls`]), HTTP/1.1 to the upstream
+//! (HTTP/2 for gRPC, see [`grpc`]); WebSocket handshakes tunnelled after a 101 ([`upgrade`]).
 
 pub mod accept;
 pub mod audit;
@@ -23,6 +23,7 @@ pub mod config;
 pub mod dial;
 pub mod flows;
 pub mod forward;
+pub mod grpc;
 pub mod health;
 pub mod id;
 pub mod idle;
@@ -39,6 +40,7 @@ pub mod rules;
 pub mod sign;
 pub mod strict;
 pub mod tap;
+pub mod tls;
 pub mod upgrade;
 
 use std::net::SocketAddr;
@@ -152,6 +154,7 @@ pub async fn start_with_origin(
         max_header_bytes: config.max_header_bytes,
         timeouts: config.timeouts,
         sign: config.sign,
+        tls: config.tls,
         metrics: metrics.clone(),
         audit,
         pools: Pools::new(

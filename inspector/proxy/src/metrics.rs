@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -20,89 +19,11 @@ use prometheus_client::registry::Registry;
 /// The OpenMetrics content type served at /metrics.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// How a transaction ended, as counted by `chainwall_requests_total{verdict}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Forwarded with no logged match.
-    Pass,
-    /// Forwarded with logged matches (DetectionOnly, or non-blocking rules).
-    Detect,
-    /// Stopped by a rule.
-    Block,
-    /// Refused by a limit before inspection (413, 431, 503) or a malformed request.
-    Reject,
-    /// Inspected and allowed, but the upstream failed (502).
-    UpstreamError,
-}
-
-impl Outcome {
-    /// The label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Detect => "detect",
-            Self::Block => "block",
-            Self::Reject => "reject",
-            Self::UpstreamError => "upstream_error",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct VerdictLabels {
-    policy: String,
-    namespace: String,
-    verdict: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct BlockLabels {
-    policy: String,
-    namespace: String,
-    rule_id: String,
-    severity: &'static str,
-    category: String,
-}
-
-/// Where a transaction was inspected: its policy and its destination's namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scope<'a> {
-    pub policy: &'a str,
-    pub namespace: &'a str,
-}
-
-/// The syslog severity names of `severity:0..7` (`-`: none).
-pub fn severity_name(severity: Option<u8>) -> &'static str {
-    const NAMES: [&str; 8] = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"];
-    severity.and_then(|s| NAMES.get(usize::from(s)).copied()).unwrap_or("-")
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PolicyReasonLabels {
-    policy: String,
-    reason: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct PolicyActionLabels {
-    policy: String,
-    action: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabels {
-    result: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabels {
-    reason: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RuleLabels {
-    rule_id: String,
-}
+mod labels;
+use labels::{
+    BlockLabels, PolicyActionLabels, PolicyReasonLabels, ReasonLabels, ResultLabels, RuleLabels, VerdictLabels,
+};
+pub use labels::{Outcome, Scope, severity_name};
 
 /// Every metric of the proxy.
 #[derive(Debug)]

@@ -37,7 +37,7 @@ use crate::respond::{self, ProxyBody};
 use crate::sign::Signer;
 use crate::strict::Framing;
 use crate::tap::Heads;
-use crate::upgrade;
+use crate::{grpc, upgrade};
 
 /// The connection is closed without a response (a rule's `drop` action).
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,8 @@ pub struct Proxy {
     pub timeouts: Timeouts,
     /// The signed marker header added to every forwarded request.
     pub sign: Option<Signer>,
+    /// TLS termination of client connections.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
     /// Upstream connections, pooled by original destination (and client address when spoofing).
@@ -154,6 +156,7 @@ impl Proxy {
         if switch.is_some() {
             upgrade::keep_upgrade(&mut canon);
         }
+        grpc::keep_te(&parts, &mut canon);
         if let Some(signer) = &self.sign {
             // Only the inspector may produce the marker: a client's copy is not even inspected.
             canon.headers.remove(signer.header());

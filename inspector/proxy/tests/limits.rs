@@ -69,3 +69,27 @@ async fn process_partial_inspects_the_prefix_and_forwards_the_whole_body() {
         "the block is no bypass"
     );
 }
+
+#[tokio::test]
+async fn a_security_policy_sets_the_limit_and_labels_the_bypass() {
+    let up = Upstream::start().await;
+    let dir = support::scratch("limits-policy");
+    let (setup, crs_rules) = support::standin_crs(&dir.join("crs"));
+    let file = dir.join("policy.yaml");
+    let policy = format!(
+        "securityPolicies:\n  - metadata: {{name: uploads}}\n    spec:\n      mode: Block\n\
+         \x20     limits: {{requestBodyBytes: 32, overLimitAction: ProcessPartial}}\n\
+         flows:\n  - {{destination: \"{}\", policy: uploads, namespace: media}}\n",
+        up.addr
+    );
+    std::fs::write(&file, policy).unwrap();
+    let path = file.to_str().unwrap();
+    let proxy = inspector(up.addr, CANARY, &["--policy", path, "--crs-setup", &setup, "--crs-rules", &crs_rules]).await;
+    let early = format!("q=standin-attack&pad={}", "x".repeat(64));
+    assert_eq!(send(form(proxy.proxy_addr, early)).await.0, 403, "the stand-in CRS sees the prefix");
+    let late = format!("pad={}&q=standin-attack", "x".repeat(64));
+    assert_eq!(send(form(proxy.proxy_addr, late.clone())).await.0, 200);
+    assert_eq!(up.received()[0].body, late.as_bytes());
+    let text = proxy.metrics.encode();
+    assert_eq!(metric(&text, r#"chainwall_bypass_total{policy="uploads",reason="body_prefix"}"#), Some(1.0), "{text}");
+}

@@ -6,25 +6,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use support::{CANARY, Upstream, inspector, metric, scratch};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// A stand-in CRS: a setup file and one rule file (so the rendered Includes resolve).
-fn crs(dir: &Path) -> (String, String) {
-    std::fs::create_dir_all(dir.join("rules")).unwrap();
-    std::fs::write(dir.join("crs-setup.conf"), "# stand-in crs-setup.conf\n").unwrap();
-    std::fs::write(
-        dir.join("rules/REQUEST-900-STANDIN.conf"),
-        "SecRule ARGS \"@contains standin-attack\" \"id:900001,phase:2,deny,log,msg:'stand-in CRS'\"\n",
-    )
-    .unwrap();
-    let rules = dir.join("rules/*.conf");
-    (dir.join("crs-setup.conf").display().to_string(), rules.display().to_string())
-}
 
 /// A policy file mapping `upstream` to `shop`, which blocks `X-Attack: <each of blocked>`.
 fn policy(upstream: &str, blocked: &[&str]) -> String {
@@ -91,7 +78,7 @@ struct Setup {
 async fn setup(name: &str) -> Setup {
     let up = Upstream::start().await;
     let dir = scratch(name);
-    let (setup, rules) = crs(&dir.join("crs"));
+    let (setup, rules) = support::standin_crs(&dir.join("crs"));
     let file = dir.join("policy.yaml");
     std::fs::write(&file, policy(&up.addr.to_string(), &["v1"])).unwrap();
     let path = file.to_str().unwrap().to_owned();
@@ -173,7 +160,7 @@ async fn reload_on_demand_reports_errors_by_file_and_field() {
 async fn the_allow_list_matches_the_canonical_path() {
     let up = Upstream::start().await;
     let dir = scratch("allow");
-    let (setup, rules) = crs(&dir.join("crs"));
+    let (setup, rules) = support::standin_crs(&dir.join("crs"));
     let file = dir.join("policy.yaml");
     let text = format!(
         "securityPolicies:\n  - metadata: {{name: shop}}\n    spec:\n      allowList:\n        - {{methods: [GET], paths: [/public/]}}\n\

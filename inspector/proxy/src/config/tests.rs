@@ -42,6 +42,12 @@ fn bad_values_are_refused() {
     assert_eq!(with(&["--block-status", "200"]).unwrap_err(), ConfigError::BlockStatus(200));
     assert_eq!(with(&["--max-body", "0"]).unwrap_err(), ConfigError::Zero { flag: "max-body" });
     assert_eq!(with(&["--max-concurrent", "0"]).unwrap_err(), ConfigError::Zero { flag: "max-concurrent" });
+    for flag in ["header-timeout", "body-timeout", "idle-timeout", "upstream-connect-timeout", "upstream-timeout"] {
+        assert_eq!(with(&[&format!("--{flag}"), "0s"]).unwrap_err(), ConfigError::Zero { flag }, "{flag}");
+    }
+    let timeouts = with(&["--idle-timeout", "90s", "--upstream-timeout", "2m"]).unwrap().timeouts;
+    assert_eq!((timeouts.idle, timeouts.upstream_response), (Duration::from_secs(90), Duration::from_secs(120)));
+    assert_eq!(timeouts.upstream_connect, Duration::from_secs(5), "default");
     assert_eq!(with(&["--max-header-bytes", "10"]).unwrap_err(), ConfigError::HeaderBytes(10));
     assert!(matches!(with(&["--rules", "/nonexistent.conf"]).unwrap_err(), ConfigError::RulesFile(_)));
     let same = with(&["--listen", "127.0.0.1:9000", "--metrics-listen", "127.0.0.1:9000"]);

@@ -138,11 +138,17 @@ pub async fn inspector_with(
     let path = path.to_str().unwrap().to_owned();
     argv.extend(["--rules", &path]);
     argv.extend_from_slice(extra);
-    let config = Args::try_parse_from(argv).unwrap().validate().unwrap();
-    let loaded = inspector::load_rules(&config).unwrap_or_else(|e| panic!("{e}"));
-    let running = inspector::start_with(config, loaded, hook).await.unwrap();
+    let running = launch(argv, hook).await;
     assert_canary(running.proxy_addr).await;
     running
+}
+
+/// Starts the inspector from a command line (`main`'s path), without the canary check
+/// (for listeners a plain HTTP client cannot talk to).
+pub async fn launch(argv: Vec<&str>, hook: Option<inspector::proxy::Inspected>) -> Running {
+    let config = Args::try_parse_from(argv).unwrap().validate().unwrap();
+    let loaded = inspector::load_rules(&config).unwrap_or_else(|e| panic!("{e}"));
+    inspector::start_with(config, loaded, hook).await.unwrap()
 }
 
 /// Proves that the inspector under test is the one answering: the canary is blocked by it.
@@ -188,4 +194,17 @@ pub fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|l| {
         l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())
     })
+}
+
+/// A stand-in CRS: a setup file and one rule file (so the rendered Includes resolve).
+pub fn standin_crs(dir: &std::path::Path) -> (String, String) {
+    std::fs::create_dir_all(dir.join("rules")).unwrap();
+    std::fs::write(dir.join("crs-setup.conf"), "# stand-in crs-setup.conf\n").unwrap();
+    std::fs::write(
+        dir.join("rules/REQUEST-900-STANDIN.conf"),
+        "SecRule ARGS \"@contains standin-attack\" \"id:900001,phase:2,deny,log,msg:'stand-in CRS'\"\n",
+    )
+    .unwrap();
+    let rules = dir.join("rules/*.conf");
+    (dir.join("crs-setup.conf").display().to_string(), rules.display().to_string())
 }
