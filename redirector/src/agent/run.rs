@@ -17,7 +17,8 @@ use tokio::sync::watch;
 use super::AgentArgs;
 use super::{netns, status};
 use crate::local::dataplane::Nft;
-use crate::local::{Mode, health, reconcile, render};
+use crate::local::metrics::NodeMetrics;
+use crate::local::{Mode, health, mark_drift, reconcile, render};
 
 /// Writes the plan's status when it differs from what the apiserver holds.
 pub async fn report(
@@ -64,6 +65,8 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     let probe_timeout = Duration::from_millis(local.interval_ms.clamp(100, 1000));
     let mut last_health = None;
     let mut finder = netns::Finder::default();
+    let metrics = local.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
+    let mut last_input = None;
     loop {
         if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
             tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
@@ -76,6 +79,7 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
             println!("inspector health: {health:?}");
         }
         last_health = Some(health);
+        metrics.health(health);
         let mut spec = plan.spec.clone();
         if args.discover_netns {
             let mut scanner = std::mem::take(&mut finder);
@@ -91,8 +95,20 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
                 }
             }
         }
-        let args = local.clone();
-        let result = tokio::task::spawn_blocking(move || reconcile(&mut Nft, &render(&args, &spec, health)?)).await?;
+        let targets = render(&local, &spec, health);
+        if let Ok(targets) = &targets {
+            metrics.plan(targets);
+        }
+        let unchanged_input = last_input.as_ref() == Some(&(spec.clone(), health));
+        last_input = Some((spec, health));
+        let mut result = match targets {
+            Ok(targets) => tokio::task::spawn_blocking(move || reconcile(&mut Nft, &targets)).await?,
+            Err(e) => Err(e),
+        };
+        if let (Ok(outcomes), true) = (&mut result, unchanged_input) {
+            mark_drift(outcomes);
+        }
+        metrics.reconciled(&result);
         let result = match result {
             Ok(outcomes) => {
                 outcomes.iter().filter(|o| !o.unchanged()).for_each(|o| println!("{o}"));

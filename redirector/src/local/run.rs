@@ -11,7 +11,8 @@ use redirector::inspector_policy::{self, Options};
 use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
-use super::{LocalArgs, Mode, Outcome, health, reconcile, targets};
+use super::metrics::NodeMetrics;
+use super::{LocalArgs, Mode, Outcome, health, mark_drift, reconcile, targets};
 
 /// The newest modification time under `dir` (the directory itself included).
 fn newest(dir: &Path) -> SystemTime {
@@ -59,6 +60,8 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     }
     let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));
     let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
+    let metrics = args.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
+    metrics.health(health);
     let mut dp = Nft;
     let mut seen = newest(&args.manifests);
     let mut desired = targets(args, &args.manifests, health)?;
@@ -71,7 +74,10 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     if readyz.is_some() {
         println!("inspector health: {health:?}");
     }
-    print(&reconcile(&mut dp, &desired)?, false);
+    metrics.plan(&desired);
+    let first = reconcile(&mut dp, &desired);
+    metrics.reconciled(&first);
+    print(&first?, false);
     if args.once {
         return Ok(ExitCode::SUCCESS);
     }
@@ -84,12 +90,14 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
         let reloaded = now != seen || health != was;
         if health != was {
             println!("inspector health: {health:?}");
+            metrics.health(health);
         }
         if reloaded {
             seen = now;
             match targets(args, &args.manifests, health) {
                 Ok(next) => {
                     desired = next;
+                    metrics.plan(&desired);
                     if let Err(e) = hand_policy(args) {
                         eprintln!("redirector: inspector policy not written: {e:#}");
                     }
@@ -101,15 +109,14 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
             }
         }
         // Also re-checks an unchanged plan: drift is restored within one interval.
-        match reconcile(&mut dp, &desired) {
-            Ok(mut outcomes) => {
+        let mut result = reconcile(&mut dp, &desired);
+        if let (Ok(outcomes), false) = (&mut result, reloaded) {
+            mark_drift(outcomes);
+        }
+        metrics.reconciled(&result);
+        match result {
+            Ok(outcomes) => {
                 last_error.clear();
-                if !reloaded {
-                    // The plan did not change, so any change is someone else's undone.
-                    for o in outcomes.iter_mut().filter(|o| !o.unchanged() && o.drift.is_empty()) {
-                        o.drift.push(format!("{}: differed from the unchanged plan", o.target));
-                    }
-                }
                 print(&outcomes, true);
             }
             Err(e) => {
