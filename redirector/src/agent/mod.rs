@@ -8,12 +8,12 @@
 //! Never a flush: before the first plan is read nothing is touched, and a deleted plan leaves
 //! the last one programmed (the controller deletes plans only of nodes that are gone).
 //!
-//! The inspector's policy file: `local` writes it from its manifests (`--inspector-policy`).
-//! The RedirectPlan carries failure modes, not SecurityPolicy specs, so the agent does not
-//! write it yet; the hook is the `programmed` step in [`run`], where the plan and the
-//! SecurityPolicies (which the agent's RBAC may read) would be handed to that writer.
+//! The inspector's policy file (`--inspector-policy`): the RedirectPlan carries failure
+//! modes, not SecurityPolicy specs, so the agent also watches SecurityPolicies
+//! ([`policies`]) and writes the file after each successful reconcile.
 
 pub mod netns;
+pub mod policies;
 mod run;
 pub mod status;
 #[cfg(test)]

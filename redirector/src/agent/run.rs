@@ -10,15 +10,16 @@ use futures::StreamExt;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use policy_crd::api::RedirectPlan;
+use policy_crd::api::{RedirectPlan, RedirectPlanSpec};
 use redirector::nft::config::Health;
 use tokio::sync::watch;
 
 use super::AgentArgs;
+use super::policies::Policies;
 use super::{netns, status};
 use crate::local::dataplane::Nft;
 use crate::local::metrics::NodeMetrics;
-use crate::local::{Mode, health, mark_drift, reconcile, render};
+use crate::local::{Mode, health, mark_drift, policy_file, reconcile, render};
 
 /// Writes the plan's status when it differs from what the apiserver holds.
 pub async fn report(
@@ -36,6 +37,18 @@ pub async fn report(
     Ok(())
 }
 
+/// Writes the inspector's policy file from the plan and the SecurityPolicies (when listed).
+async fn hand_policy(path: &std::path::Path, spec: &RedirectPlanSpec, policies: &Policies, wait: Duration) {
+    let Some(specs) = policies.snapshot(wait).await else {
+        eprintln!("redirector agent: SecurityPolicies not listed yet: inspector policy not written");
+        return;
+    };
+    let plan = redirector::desired::node_plan(spec);
+    if let Err(e) = policy_file::hand(path, &plan, &spec.address_sets, &[], &specs) {
+        eprintln!("redirector agent: inspector policy not written: {e:#}");
+    }
+}
+
 /// `redirector agent`.
 pub async fn run(args: &AgentArgs) -> Result<()> {
     let local = args.dataplane.clone();
@@ -48,6 +61,7 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     }
     let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
     let client = Client::try_default().await.context("no kubeconfig and not in a cluster")?;
+    let policies = local.inspector_policy.as_ref().map(|_| Policies::watch(client.clone()));
     let api: Api<RedirectPlan> = Api::all(client);
     let (latest, mut changed) = watch::channel::<Option<Arc<RedirectPlan>>>(None);
     let config = watcher::Config::default().fields(&format!("metadata.name={}", local.node));
@@ -112,6 +126,10 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
         let result = match result {
             Ok(outcomes) => {
                 outcomes.iter().filter(|o| !o.unchanged()).for_each(|o| println!("{o}"));
+                if let (Some(path), Some(policies)) = (&local.inspector_policy, &policies) {
+                    let wait = if local.once { Duration::from_secs(10) } else { interval };
+                    hand_policy(path, &plan.spec, policies, wait).await;
+                }
                 Ok(())
             }
             Err(e) => {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod metrics;
 pub mod observe;
 pub mod pods;
+pub mod policy_file;
 mod run;
 #[cfg(test)]
 mod tests;

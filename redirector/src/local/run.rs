@@ -6,13 +6,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result};
-use redirector::inspector_policy::{self, Options};
+use anyhow::Result;
 use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
 use super::metrics::NodeMetrics;
-use super::{LocalArgs, Mode, Outcome, health, mark_drift, reconcile, targets};
+use super::{LocalArgs, Mode, Outcome, health, mark_drift, policy_file, reconcile, targets};
 
 /// The newest modification time under `dir` (the directory itself included).
 fn newest(dir: &Path) -> SystemTime {
@@ -31,24 +30,12 @@ fn newest(dir: &Path) -> SystemTime {
     latest
 }
 
-/// One-line switch: write each flow's `namespace` (for inspectors that know the field).
-const FLOW_NAMESPACE: bool = false;
-
 /// Writes `--inspector-policy` (when given and changed) from the manifests' plan.
 fn hand_policy(args: &LocalArgs) -> Result<()> {
     let Some(path) = &args.inspector_policy else { return Ok(()) };
     let m = crate::load::manifests(&args.manifests)?;
     let (plan, sets) = m.engine().node_plan(&args.node);
-    let options = Options { namespace: FLOW_NAMESPACE };
-    let computed = inspector_policy::compute(&plan, &sets, &m.pods, &m.security_policies, options);
-    for warning in &computed.warnings {
-        eprintln!("redirector: inspector policy: {warning}");
-    }
-    let text = inspector_policy::render(&computed.file).map_err(anyhow::Error::msg)?;
-    if inspector_policy::file::write_if_changed(path, &text).with_context(|| format!("writing {}", path.display()))? {
-        println!("inspector policy: wrote {} ({} flows)", path.display(), computed.file.flows.len());
-    }
-    Ok(())
+    policy_file::hand(path, &plan, &sets, &m.pods, &m.security_policies)
 }
 
 /// `redirector local`.
