@@ -88,3 +88,49 @@ pub fn agent_metric(lab: &Lab, name: &str, labels: &[&str]) -> f64 {
 pub fn inspector_metric(lab: &Lab, name: &str, labels: &[&str]) -> f64 {
     metric(lab, &lab.netns("insp"), INSPECTOR_METRICS, name, labels)
 }
+
+/// GETs from `ns` to `ip:port` one after another until `stop` (at most 300): every result.
+pub fn client_loop(
+    lab: &Lab,
+    ns: &str,
+    ip: &str,
+    port: u16,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Vec<Result<(u16, String), String>> {
+    let mut results = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) && results.len() < 300 {
+        results.push(lab.get(ns, ip, port, "/", 3000));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    results
+}
+
+/// Rewrites `policy.yaml` with the lab's Namespace only: the policy and its SecurityPolicy
+/// are gone.
+pub fn remove_policy(dir: &Path) {
+    let text =
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: lab\n  labels:\n    kubernetes.io/metadata.name: lab\n";
+    std::fs::write(dir.join("policy.yaml"), text).unwrap();
+}
+
+/// Polls `probe` every 50 ms until it holds, at most `within`; how long it took.
+pub fn until(what: &str, within: Duration, probe: impl Fn() -> bool) -> Duration {
+    let start = Instant::now();
+    while !probe() {
+        assert!(start.elapsed() < within, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
+/// [`manifests::write`](super::netns_support::manifests::write) made atomic: written in a
+/// staging directory next to `dir`, then renamed into place, so that a polling agent never
+/// reads a half-written file.
+pub fn write_manifests(dir: &Path, lab: &Lab, pods: &[super::netns_support::manifests::Pod]) {
+    let stage = dir.with_extension("stage");
+    std::fs::create_dir_all(&stage).unwrap();
+    super::netns_support::manifests::write(&stage, lab, pods, "Chain");
+    for file in ["pods.yaml", "policy.yaml"] {
+        std::fs::rename(stage.join(file), dir.join(file)).unwrap();
+    }
+}
