@@ -12,6 +12,7 @@
 //! modes, not SecurityPolicy specs, so the agent also watches SecurityPolicies
 //! ([`policies`]) and writes the file after each successful reconcile.
 
+pub mod inspector_pod;
 pub mod netns;
 pub mod policies;
 mod run;
@@ -35,6 +36,11 @@ pub struct AgentArgs {
     /// annotation) by their IP, among `/run/netns` and the node's processes (needs `hostPID`).
     #[arg(long, env = "REDIRECTOR_DISCOVER_NETNS")]
     pub discover_netns: bool,
+    /// Chain mode: find the node's inspector pod by this label selector (among the pods on
+    /// `--node`) instead of the `--inspector-netns/-veth/-mac/-ip` flags; its `/readyz` is its
+    /// container port named `admin` unless `--inspector-readyz` is given.
+    #[arg(long, env = "REDIRECTOR_INSPECTOR_SELECTOR")]
+    pub inspector_selector: Option<String>,
 }
 
 pub use run::run;

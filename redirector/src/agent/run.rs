@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::AgentArgs;
 use super::policies::Policies;
-use super::{netns, status};
+use super::{inspector_pod, netns, status};
 use crate::local::dataplane::Nft;
 use crate::local::metrics::NodeMetrics;
 use crate::local::{Mode, health, mark_drift, policy_file, reconcile, render};
@@ -53,14 +53,20 @@ async fn hand_policy(path: &std::path::Path, spec: &RedirectPlanSpec, policies: 
 pub async fn run(args: &AgentArgs) -> Result<()> {
     let local = args.dataplane.clone();
     match local.mode {
+        Mode::Chain if args.inspector_selector.is_some() => {}
         Mode::Chain => local.chain_config()?.validate()?,
         Mode::Sidecar => local.sidecar_config()?.validate()?,
     }
     if local.node.is_empty() {
         bail!("--node is empty");
     }
-    let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+    local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
     let client = Client::try_default().await.context("no kubeconfig and not in a cluster")?;
+    let inspector_pods = match (&args.inspector_selector, local.mode) {
+        (Some(selector), Mode::Chain) => Some(inspector_pod::watch(client.clone(), &local.node, selector)),
+        _ => None,
+    };
+    let mut located = None;
     let policies = local.inspector_policy.as_ref().map(|_| Policies::watch(client.clone()));
     let api: Api<RedirectPlan> = Api::all(client);
     let (latest, mut changed) = watch::channel::<Option<Arc<RedirectPlan>>>(None);
@@ -86,6 +92,35 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
             tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
         }
         let Some(plan) = changed.borrow_and_update().clone() else { continue };
+        let found = if args.discover_netns || inspector_pods.is_some() {
+            let mut scanner = std::mem::take(&mut finder);
+            let (scanner, found) = tokio::task::spawn_blocking(move || {
+                let found = scanner.scan();
+                (scanner, found)
+            })
+            .await?;
+            finder = scanner;
+            found
+        } else {
+            Default::default()
+        };
+        let local = match &inspector_pods {
+            Some(pods) => {
+                let wait = if local.once { Duration::from_secs(10) } else { interval };
+                match inspector_pod::resolve(&local, pods, &found, wait, located.as_ref()).await {
+                    Ok(next) => located.insert(next).clone(),
+                    Err(e) => {
+                        eprintln!("redirector agent: {e:#}");
+                        if local.once {
+                            bail!("{e:#}");
+                        }
+                        continue;
+                    }
+                }
+            }
+            None => local.clone(),
+        };
+        let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
         let probe = readyz.clone();
         let health =
             tokio::task::spawn_blocking(move || probe.map_or(Health::Healthy, |r| r.probe(probe_timeout))).await?;
@@ -96,13 +131,6 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
         metrics.health(health);
         let mut spec = plan.spec.clone();
         if args.discover_netns {
-            let mut scanner = std::mem::take(&mut finder);
-            let (scanner, found) = tokio::task::spawn_blocking(move || {
-                let found = scanner.scan();
-                (scanner, found)
-            })
-            .await?;
-            finder = scanner;
             for pod in spec.pods.iter().filter(|p| !plan.spec.netns.contains_key(&p.pod)) {
                 if let Some(path) = found.get(&pod.ip) {
                     spec.netns.insert(pod.pod.clone(), path.clone());
