@@ -11,6 +11,9 @@
 //! The inspector's policy file (`--inspector-policy`): the RedirectPlan carries failure
 //! modes, not SecurityPolicy specs, so the agent also watches SecurityPolicies
 //! ([`policies`]) and writes the file after each successful reconcile.
+//!
+//! Chain mode with `--inspector-selector` finds the node's inspector pod ([`inspector_pod`])
+//! instead of taking its flags. `--metrics-listen` serves [`crate::local::metrics`].
 
 pub mod inspector_pod;
 pub mod netns;
