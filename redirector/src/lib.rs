@@ -1,6 +1,7 @@
 //! The redirector's library, shared by the binary and its tests.
 //!
 //! - [`controller`]: `redirector controller`, from cluster objects to per-node RedirectPlans.
+//! - [`exposition`]: the `/metrics` endpoint of every subcommand.
 //! - [`desired`]: a node's desired state (the RedirectPlan spec) from the flow engine.
 //! - [`nft`]: renders a node's plan into nftables rulesets (chain and sidecar modes) and
 //!   diffs two rulesets into one atomic `nft -f` transaction.
@@ -9,5 +10,6 @@
 
 pub mod controller;
 pub mod desired;
+pub mod exposition;
 pub mod inspector_policy;
 pub mod nft;

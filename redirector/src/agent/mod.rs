@@ -8,12 +8,16 @@
 //! Never a flush: before the first plan is read nothing is touched, and a deleted plan leaves
 //! the last one programmed (the controller deletes plans only of nodes that are gone).
 //!
-//! The inspector's policy file: `local` writes it from its manifests (`--inspector-policy`).
-//! The RedirectPlan carries failure modes, not SecurityPolicy specs, so the agent does not
-//! write it yet; the hook is the `programmed` step in [`run`], where the plan and the
-//! SecurityPolicies (which the agent's RBAC may read) would be handed to that writer.
+//! The inspector's policy file (`--inspector-policy`): the RedirectPlan carries failure
+//! modes, not SecurityPolicy specs, so the agent also watches SecurityPolicies
+//! ([`policies`]) and writes the file after each successful reconcile.
+//!
+//! Chain mode with `--inspector-selector` finds the node's inspector pod ([`inspector_pod`])
+//! instead of taking its flags. `--metrics-listen` serves [`crate::local::metrics`].
 
+pub mod inspector_pod;
 pub mod netns;
+pub mod policies;
 mod run;
 pub mod status;
 #[cfg(test)]
@@ -35,6 +39,11 @@ pub struct AgentArgs {
     /// annotation) by their IP, among `/run/netns` and the node's processes (needs `hostPID`).
     #[arg(long, env = "REDIRECTOR_DISCOVER_NETNS")]
     pub discover_netns: bool,
+    /// Chain mode: find the node's inspector pod by this label selector (among the pods on
+    /// `--node`) instead of the `--inspector-netns/-veth/-mac/-ip` flags; its `/readyz` is its
+    /// container port named `admin` unless `--inspector-readyz` is given.
+    #[arg(long, env = "REDIRECTOR_INSPECTOR_SELECTOR")]
+    pub inspector_selector: Option<String>,
 }
 
 pub use run::run;

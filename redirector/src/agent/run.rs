@@ -10,14 +10,16 @@ use futures::StreamExt;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use policy_crd::api::RedirectPlan;
+use policy_crd::api::{RedirectPlan, RedirectPlanSpec};
 use redirector::nft::config::Health;
 use tokio::sync::watch;
 
 use super::AgentArgs;
-use super::{netns, status};
+use super::policies::Policies;
+use super::{inspector_pod, netns, status};
 use crate::local::dataplane::Nft;
-use crate::local::{Mode, health, reconcile, render};
+use crate::local::metrics::NodeMetrics;
+use crate::local::{Mode, health, mark_drift, policy_file, reconcile, render};
 
 /// Writes the plan's status when it differs from what the apiserver holds.
 pub async fn report(
@@ -35,18 +37,37 @@ pub async fn report(
     Ok(())
 }
 
+/// Writes the inspector's policy file from the plan and the SecurityPolicies (when listed).
+async fn hand_policy(path: &std::path::Path, spec: &RedirectPlanSpec, policies: &Policies, wait: Duration) {
+    let Some(specs) = policies.snapshot(wait).await else {
+        eprintln!("redirector agent: SecurityPolicies not listed yet: inspector policy not written");
+        return;
+    };
+    let plan = redirector::desired::node_plan(spec);
+    if let Err(e) = policy_file::hand(path, &plan, &spec.address_sets, &[], &specs) {
+        eprintln!("redirector agent: inspector policy not written: {e:#}");
+    }
+}
+
 /// `redirector agent`.
 pub async fn run(args: &AgentArgs) -> Result<()> {
     let local = args.dataplane.clone();
     match local.mode {
+        Mode::Chain if args.inspector_selector.is_some() => {}
         Mode::Chain => local.chain_config()?.validate()?,
         Mode::Sidecar => local.sidecar_config()?.validate()?,
     }
     if local.node.is_empty() {
         bail!("--node is empty");
     }
-    let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+    local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
     let client = Client::try_default().await.context("no kubeconfig and not in a cluster")?;
+    let inspector_pods = match (&args.inspector_selector, local.mode) {
+        (Some(selector), Mode::Chain) => Some(inspector_pod::watch(client.clone(), &local.node, selector)),
+        _ => None,
+    };
+    let mut located = None;
+    let policies = local.inspector_policy.as_ref().map(|_| Policies::watch(client.clone()));
     let api: Api<RedirectPlan> = Api::all(client);
     let (latest, mut changed) = watch::channel::<Option<Arc<RedirectPlan>>>(None);
     let config = watcher::Config::default().fields(&format!("metadata.name={}", local.node));
@@ -64,20 +85,14 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     let probe_timeout = Duration::from_millis(local.interval_ms.clamp(100, 1000));
     let mut last_health = None;
     let mut finder = netns::Finder::default();
+    let metrics = local.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
+    let mut last_input = None;
     loop {
         if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
             tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
         }
         let Some(plan) = changed.borrow_and_update().clone() else { continue };
-        let probe = readyz.clone();
-        let health =
-            tokio::task::spawn_blocking(move || probe.map_or(Health::Healthy, |r| r.probe(probe_timeout))).await?;
-        if last_health != Some(health) && readyz.is_some() {
-            println!("inspector health: {health:?}");
-        }
-        last_health = Some(health);
-        let mut spec = plan.spec.clone();
-        if args.discover_netns {
+        let found = if args.discover_netns || inspector_pods.is_some() {
             let mut scanner = std::mem::take(&mut finder);
             let (scanner, found) = tokio::task::spawn_blocking(move || {
                 let found = scanner.scan();
@@ -85,17 +100,64 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
             })
             .await?;
             finder = scanner;
+            found
+        } else {
+            Default::default()
+        };
+        let local = match &inspector_pods {
+            Some(pods) => {
+                let wait = if local.once { Duration::from_secs(10) } else { interval };
+                match inspector_pod::resolve(&local, pods, &found, wait, located.as_ref()).await {
+                    Ok(next) => located.insert(next).clone(),
+                    Err(e) => {
+                        eprintln!("redirector agent: {e:#}");
+                        if local.once {
+                            bail!("{e:#}");
+                        }
+                        continue;
+                    }
+                }
+            }
+            None => local.clone(),
+        };
+        let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+        let probe = readyz.clone();
+        let health =
+            tokio::task::spawn_blocking(move || probe.map_or(Health::Healthy, |r| r.probe(probe_timeout))).await?;
+        if last_health != Some(health) && readyz.is_some() {
+            println!("inspector health: {health:?}");
+        }
+        last_health = Some(health);
+        metrics.health(health);
+        let mut spec = plan.spec.clone();
+        if args.discover_netns {
             for pod in spec.pods.iter().filter(|p| !plan.spec.netns.contains_key(&p.pod)) {
                 if let Some(path) = found.get(&pod.ip) {
                     spec.netns.insert(pod.pod.clone(), path.clone());
                 }
             }
         }
-        let args = local.clone();
-        let result = tokio::task::spawn_blocking(move || reconcile(&mut Nft, &render(&args, &spec, health)?)).await?;
+        let targets = render(&local, &spec, health);
+        if let Ok(targets) = &targets {
+            metrics.plan(targets);
+        }
+        let unchanged_input = last_input.as_ref() == Some(&(spec.clone(), health));
+        last_input = Some((spec, health));
+        let mut result = match targets {
+            Ok(targets) => tokio::task::spawn_blocking(move || reconcile(&mut Nft, &targets)).await?,
+            Err(e) => Err(e),
+        };
+        if let (Ok(outcomes), true) = (&mut result, unchanged_input) {
+            mark_drift(outcomes);
+        }
+        metrics.reconciled(&result);
         let result = match result {
             Ok(outcomes) => {
                 outcomes.iter().filter(|o| !o.unchanged()).for_each(|o| println!("{o}"));
+                if let (Some(path), Some(policies)) = (&local.inspector_policy, &policies) {
+                    let wait = if local.once { Duration::from_secs(10) } else { interval };
+                    hand_policy(path, &plan.spec, policies, wait).await;
+                }
                 Ok(())
             }
             Err(e) => {

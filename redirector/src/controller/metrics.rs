@@ -10,7 +10,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::compute::Actions;
@@ -86,26 +85,14 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` until the task is dropped.
+/// Serves `GET /metrics` until the task is dropped ([`crate::exposition::serve`]).
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else { continue };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            let n = stream.read(&mut buf).await.unwrap_or(0);
-            let head = String::from_utf8_lossy(&buf[..n]);
-            let (status, body) = if head.starts_with("GET /metrics ") {
-                ("200 OK", metrics.encode())
-            } else {
-                ("404 Not Found", String::from("not found\n"))
-            };
-            let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            _ = stream.write_all(response.as_bytes()).await;
-        });
+    crate::exposition::serve(listener, metrics).await;
+}
+
+impl crate::exposition::Exposition for Metrics {
+    fn encode(&self) -> String {
+        Metrics::encode(self)
     }
 }
 

@@ -87,6 +87,10 @@ pub struct LocalArgs {
     /// the plan's SecurityPolicies or covered destinations change.
     #[arg(long, env = "REDIRECTOR_INSPECTOR_POLICY")]
     pub inspector_policy: Option<PathBuf>,
+    /// Where to serve Prometheus `/metrics` (`IP:PORT`): bypass, fail-closed and denied
+    /// packets, drift restored, applies, inspector health, plan size.
+    #[arg(long, env = "REDIRECTOR_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 fn mark(text: &str) -> Result<u32, String> {

@@ -9,12 +9,15 @@
 pub mod args;
 pub mod dataplane;
 pub mod health;
+pub mod metrics;
 pub mod observe;
 pub mod pods;
+pub mod policy_file;
 mod run;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -42,6 +45,17 @@ pub struct Target {
     pub routes: Vec<String>,
 }
 
+impl Target {
+    /// [`Outcome::netns_role`].
+    pub fn netns_role(&self) -> &'static str {
+        match self.role.as_str() {
+            "node" => "node",
+            "inspector" => "inspector",
+            _ => "pod",
+        }
+    }
+}
+
 /// What one reconcile did in one namespace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
@@ -55,6 +69,10 @@ pub struct Outcome {
     pub element_changes: usize,
     /// Tables someone else changed (restored now).
     pub drift: Vec<String>,
+    /// The target's kind, a bounded metric label: `node`, `inspector` or `pod`.
+    pub netns_role: &'static str,
+    /// The named counters as read before applying, by `FAMILY NAME` (`bridge bypassed`).
+    pub counters: BTreeMap<String, u64>,
 }
 
 impl Outcome {
@@ -156,7 +174,22 @@ pub fn reconcile(dp: &mut impl Dataplane, targets: &[Target]) -> Result<Vec<Outc
             deleted: tx.deleted,
             element_changes: tx.element_changes,
             drift,
+            netns_role: target.netns_role(),
+            counters: kernel
+                .iter()
+                .flat_map(|(family, seen)| {
+                    seen.counters.iter().map(move |(name, n)| (format!("{} {name}", family.keyword()), *n))
+                })
+                .collect(),
         });
     }
     Ok(outcomes)
+}
+
+/// After a reconcile of an unchanged plan (and health), any change applied undid someone
+/// else's: each changed namespace is reported as drift.
+pub fn mark_drift(outcomes: &mut [Outcome]) {
+    for o in outcomes.iter_mut().filter(|o| !o.unchanged() && o.drift.is_empty()) {
+        o.drift.push(format!("{}: differed from the unchanged plan", o.target));
+    }
 }

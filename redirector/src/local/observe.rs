@@ -28,6 +28,8 @@ pub struct Observed {
     pub chains: BTreeMap<String, usize>,
     /// Elements per set or map; `None` when an element could not be read.
     pub sets: BTreeMap<String, Option<BTreeSet<Element>>>,
+    /// Packets of each named counter (`bypassed`, `failed_closed`, `denied`).
+    pub counters: BTreeMap<String, u64>,
 }
 
 /// The Chainwall tables of one netns, by family.
@@ -117,6 +119,10 @@ pub fn parse(json: &str) -> Result<Kernel, String> {
                 }
                 let elems = body.get("elem").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
                 seen.sets.insert(name, elems.iter().map(element).collect());
+            }
+            "counter" => {
+                let packets = body.get("packets").and_then(Value::as_u64).unwrap_or(0);
+                seen.counters.insert(name(), packets);
             }
             _ => {}
         }

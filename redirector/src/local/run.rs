@@ -6,12 +6,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result};
-use redirector::inspector_policy::{self, Options};
+use anyhow::Result;
 use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
-use super::{LocalArgs, Mode, Outcome, health, reconcile, targets};
+use super::metrics::NodeMetrics;
+use super::{LocalArgs, Mode, Outcome, health, mark_drift, policy_file, reconcile, targets};
 
 /// The newest modification time under `dir` (the directory itself included).
 fn newest(dir: &Path) -> SystemTime {
@@ -30,24 +30,12 @@ fn newest(dir: &Path) -> SystemTime {
     latest
 }
 
-/// One-line switch: write each flow's `namespace` (for inspectors that know the field).
-const FLOW_NAMESPACE: bool = false;
-
 /// Writes `--inspector-policy` (when given and changed) from the manifests' plan.
 fn hand_policy(args: &LocalArgs) -> Result<()> {
     let Some(path) = &args.inspector_policy else { return Ok(()) };
     let m = crate::load::manifests(&args.manifests)?;
     let (plan, sets) = m.engine().node_plan(&args.node);
-    let options = Options { namespace: FLOW_NAMESPACE };
-    let computed = inspector_policy::compute(&plan, &sets, &m.pods, &m.security_policies, options);
-    for warning in &computed.warnings {
-        eprintln!("redirector: inspector policy: {warning}");
-    }
-    let text = inspector_policy::render(&computed.file).map_err(anyhow::Error::msg)?;
-    if inspector_policy::file::write_if_changed(path, &text).with_context(|| format!("writing {}", path.display()))? {
-        println!("inspector policy: wrote {} ({} flows)", path.display(), computed.file.flows.len());
-    }
-    Ok(())
+    policy_file::hand(path, &plan, &sets, &m.pods, &m.security_policies)
 }
 
 /// `redirector local`.
@@ -59,6 +47,8 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     }
     let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));
     let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
+    let metrics = args.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
+    metrics.health(health);
     let mut dp = Nft;
     let mut seen = newest(&args.manifests);
     let mut desired = targets(args, &args.manifests, health)?;
@@ -71,7 +61,10 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     if readyz.is_some() {
         println!("inspector health: {health:?}");
     }
-    print(&reconcile(&mut dp, &desired)?, false);
+    metrics.plan(&desired);
+    let first = reconcile(&mut dp, &desired);
+    metrics.reconciled(&first);
+    print(&first?, false);
     if args.once {
         return Ok(ExitCode::SUCCESS);
     }
@@ -84,12 +77,14 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
         let reloaded = now != seen || health != was;
         if health != was {
             println!("inspector health: {health:?}");
+            metrics.health(health);
         }
         if reloaded {
             seen = now;
             match targets(args, &args.manifests, health) {
                 Ok(next) => {
                     desired = next;
+                    metrics.plan(&desired);
                     if let Err(e) = hand_policy(args) {
                         eprintln!("redirector: inspector policy not written: {e:#}");
                     }
@@ -101,15 +96,14 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
             }
         }
         // Also re-checks an unchanged plan: drift is restored within one interval.
-        match reconcile(&mut dp, &desired) {
-            Ok(mut outcomes) => {
+        let mut result = reconcile(&mut dp, &desired);
+        if let (Ok(outcomes), false) = (&mut result, reloaded) {
+            mark_drift(outcomes);
+        }
+        metrics.reconciled(&result);
+        match result {
+            Ok(outcomes) => {
                 last_error.clear();
-                if !reloaded {
-                    // The plan did not change, so any change is someone else's undone.
-                    for o in outcomes.iter_mut().filter(|o| !o.unchanged() && o.drift.is_empty()) {
-                        o.drift.push(format!("{}: differed from the unchanged plan", o.target));
-                    }
-                }
                 print(&outcomes, true);
             }
             Err(e) => {

@@ -32,6 +32,7 @@ fn observed(ruleset: &Ruleset) -> Kernel {
             fingerprint: table.sets.iter().find(|s| s.name == FINGERPRINT).map(|s| s.comment.clone()),
             chains: table.chains.iter().map(|c| (c.name.clone(), c.rules.len())).collect(),
             sets: table.sets.iter().map(|s| (s.name.clone(), Some(s.elements.clone()))).collect(),
+            counters: BTreeMap::new(),
         };
         kernel.insert(table.family, seen);
     }
