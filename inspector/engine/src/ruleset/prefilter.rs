@@ -2,13 +2,14 @@
 //! few literals (`@rx` required factors, `@pm` phrases) is skipped, without resolving its
 //! targets, when no value of its target collections contains any of them.
 //!
-//! Rules are grouped by transformation chain. Per chain, one Aho-Corasick automaton holds
-//! the literals of all the chain's rules, each literal pointing at its rule's slot. At run
-//! time a transaction scans each (chain, collection) [`Group`] at most once per phase: every
-//! value of the collection, transformed by the chain, goes through the automaton, and the
-//! union of the slots found says which rules could match some value of the collection
-//! (`tx::prefilter`). Rules are not scanned one by one, so the cost grows with the
-//! request, not with the rule set.
+//! Rules are grouped by transformation chain, less a trailing `t:lowercase` (the scan is
+//! ASCII-case-insensitive anyway). Per chain, one Aho-Corasick DFA holds the literals of all
+//! the chain's rules, each literal pointing at its rule's slot. At run time a transaction
+//! scans each (chain, collection) [`Group`] at most once per phase: every value of the
+//! collection, transformed by the chain, goes through the automaton, and the union of the
+//! slots found says which rules could match some value of the collection
+//! (`tx::prefilter`). Rules are not scanned one by one, so the cost grows with the number
+//! of values and chains, not with the number of rules.
 //!
 //! Eligible rules: a non-negated operator with required literals, no `multiMatch` (it also
 //! matches intermediate results), and only targets from stable request collections,
@@ -133,11 +134,17 @@ pub(super) fn build(phases: &mut [Vec<Item>; 5]) -> Prefilters {
         let mut link: Option<&mut Rule> = Some(rule);
         while let Some(rule) = link {
             if let Some(literals) = eligible_literals(rule) {
-                let names: Vec<String> = rule.transforms.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+                let mut names: Vec<String> = rule.transforms.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+                // A trailing `lowercase` changes nothing for an ASCII-case-insensitive scan:
+                // `[urlDecodeUni, lowercase]` is scanned as `[urlDecodeUni]`.
+                while names.last().is_some_and(|n| n == "lowercase") {
+                    names.pop();
+                }
+                let len = names.len();
                 let chain = *chain_index.entry(names).or_insert_with(|| {
                     drafts.push(Draft {
-                        transforms: rule.transforms.clone(),
-                        keys: rule.transform_keys.clone(),
+                        transforms: rule.transforms[..len].to_vec(),
+                        keys: rule.transform_keys[..len].to_vec(),
                         ..Draft::default()
                     });
                     (drafts.len() - 1) as u32
