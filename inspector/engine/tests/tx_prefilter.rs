@@ -52,9 +52,11 @@ fn rules_without_usable_literals_always_run() {
 #[test]
 fn selectors_narrow_the_collection_the_scan_covered() {
     let set = rules(RULES);
-    // "union" is in ARGS, but in ARGS:q, not in ARGS:other: rule 7 runs and does not match;
-    // two arguments, so rule 6 (`&ARGS` "2") does not match either.
+    // "union" is in ARGS, but in ARGS:q, not in ARGS:other, the only key rule 7's scan
+    // covers; two arguments, so rule 6 (`&ARGS` "2") does not match either.
     assert_eq!(matched(&set, "/?q=union+all&other=x"), vec![3, 4, 5]);
+    // Keys compare case-insensitively, in the scan as in the rule.
+    assert_eq!(matched(&set, "/?Other=union"), vec![3, 5, 6, 7]);
 }
 
 #[test]
