@@ -25,11 +25,13 @@ impl Values {
         match self.entries.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) {
             Some(i) => {
                 self.entries[i].1 = value;
-                let mut n = 0;
-                self.entries.retain(|(k, _)| {
-                    n += 1;
-                    n - 1 <= i || !k.eq_ignore_ascii_case(key)
-                });
+                if self.entries[i + 1..].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                    let mut n = 0;
+                    self.entries.retain(|(k, _)| {
+                        n += 1;
+                        n - 1 <= i || !k.eq_ignore_ascii_case(key)
+                    });
+                }
             }
             None => self.entries.push((key.to_vec(), value)),
         }

@@ -155,13 +155,13 @@ fn run(engine: &Engine, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
             }
             None => false,
         },
+        // Without `capture`, only whether it matches: no capture slots to fill.
+        Engine::Fancy(re) if !capturing => re.is_match(&latin1(input)).unwrap_or(false),
         Engine::Fancy(re) => {
             let text = latin1(input);
             match re.captures(&text) {
                 Ok(Some(caps)) => {
-                    if capturing {
-                        ctx.capture(last_set(caps.iter().map(|m| m.map(|m| from_latin1(m.as_str())))));
-                    }
+                    ctx.capture(last_set(caps.iter().map(|m| m.map(|m| from_latin1(m.as_str())))));
                     true
                 }
                 Ok(None) | Err(_) => false,

@@ -50,6 +50,15 @@ impl MacroString {
         self.parts.iter().any(|p| matches!(p, Part::Var(..)))
     }
 
+    /// The text of a constant string, borrowed.
+    pub fn as_text(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [] => Some(""),
+            [Part::Text(t)] => Some(t),
+            _ => None,
+        }
+    }
+
     /// The text of a constant string.
     pub fn literal(&self) -> Option<String> {
         (!self.is_dynamic()).then(|| self.expand(|_, _| Vec::new()))
@@ -64,7 +73,7 @@ impl MacroString {
                 Part::Var(c, key) => out.extend(lookup(*c, key.as_deref())),
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 

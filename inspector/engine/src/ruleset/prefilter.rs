@@ -1,34 +1,37 @@
 //! The literal prefilter: a rule whose operator can only match values that contain one of a
 //! few literals (`@rx` required factors, `@pm` phrases) is skipped, without resolving its
-//! targets, when no value of its target collections contains any of them.
+//! targets, when no value of its targets contains any of them.
 //!
-//! Rules are grouped by transformation chain. Per chain, one Aho-Corasick automaton holds
-//! the literals of all the chain's rules, each literal pointing at its rule's slot. At run
-//! time a transaction scans each (chain, collection) [`Group`] at most once per phase: every
-//! value of the collection, transformed by the chain, goes through the automaton, and the
-//! union of the slots found says which rules could match some value of the collection
-//! (`tx::prefilter`). Rules are not scanned one by one, so the cost grows with the
-//! request, not with the rule set.
+//! Rules are grouped by transformation chain, less a trailing `t:lowercase` (the scan is
+//! ASCII-case-insensitive anyway). Per chain, one Aho-Corasick DFA holds the literals of all
+//! the chain's rules, each literal pointing at its rule's slot. At run time a transaction
+//! scans each (chain, target) [`Group`] at most once per phase: every value of the target
+//! (a collection, or one key of it: `REQUEST_HEADERS:User-Agent`), transformed by the
+//! chain, goes through the automaton, and the union of the slots found says which rules
+//! could match some value of the target
+//! (`tx::prefilter`). Rules are not scanned one by one, so the cost grows with the number
+//! of values and chains, not with the number of rules.
 //!
 //! Eligible rules: a non-negated operator with required literals, no `multiMatch` (it also
 //! matches intermediate results), and only targets from stable request collections,
-//! without counting (`&ARGS`). Selectors and exclusions only narrow a collection, so the
-//! union over the whole collection is a safe over-approximation.
+//! without counting (`&ARGS`). Regex selectors and exclusions only narrow a collection, so
+//! the union over the whole collection is a safe over-approximation for them.
 
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+use super::targets::Select;
 use super::{Item, Rule};
 use crate::seclang::Collection as C;
 use crate::transform::Transform;
 
-/// Every chain's automaton and every (chain, collection) group of a rule set.
+/// Every chain's automaton and every (chain, target) group of a rule set.
 #[derive(Debug, Default)]
 pub struct Prefilters {
     /// Automata, by chain index.
     pub chains: Vec<ChainFilter>,
-    /// (chain, collection) pairs that rules target, by group index.
+    /// (chain, target) pairs of the rules, by group index.
     pub groups: Vec<Group>,
 }
 
@@ -45,13 +48,15 @@ pub struct ChainFilter {
     slot_of_pattern: Vec<u32>,
 }
 
-/// A chain applied to a collection: the unit that a transaction scans.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A chain applied to a target: the unit that a transaction scans.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Group {
     /// Index into [`Prefilters::chains`].
     pub chain: u32,
     /// The collection whose values are scanned.
     pub collection: C,
+    /// Only the values of this key (lower-cased), for an exact selector (`ARGS:q`).
+    pub key: Option<Vec<u8>>,
 }
 
 /// A rule's place in the prefilter.
@@ -133,11 +138,17 @@ pub(super) fn build(phases: &mut [Vec<Item>; 5]) -> Prefilters {
         let mut link: Option<&mut Rule> = Some(rule);
         while let Some(rule) = link {
             if let Some(literals) = eligible_literals(rule) {
-                let names: Vec<String> = rule.transforms.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+                let mut names: Vec<String> = rule.transforms.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+                // A trailing `lowercase` changes nothing for an ASCII-case-insensitive scan:
+                // `[urlDecodeUni, lowercase]` is scanned as `[urlDecodeUni]`.
+                while names.last().is_some_and(|n| n == "lowercase") {
+                    names.pop();
+                }
+                let len = names.len();
                 let chain = *chain_index.entry(names).or_insert_with(|| {
                     drafts.push(Draft {
-                        transforms: rule.transforms.clone(),
-                        keys: rule.transform_keys.clone(),
+                        transforms: rule.transforms[..len].to_vec(),
+                        keys: rule.transform_keys[..len].to_vec(),
                         ..Draft::default()
                     });
                     (drafts.len() - 1) as u32
@@ -148,8 +159,12 @@ pub(super) fn build(phases: &mut [Vec<Item>; 5]) -> Prefilters {
                 draft.slot_of_pattern.extend(literals.iter().map(|_| slot));
                 draft.literals.extend(literals);
                 let rule_groups = rule.targets.iter().map(|t| {
-                    let group = Group { chain, collection: t.collection };
-                    *group_index.entry(group).or_insert_with(|| {
+                    let key = match &t.select {
+                        Some(Select::Key(k)) => Some(k.clone()),
+                        _ => None,
+                    };
+                    let group = Group { chain, collection: t.collection, key };
+                    *group_index.entry(group.clone()).or_insert_with(|| {
                         groups.push(group);
                         (groups.len() - 1) as u32
                     })

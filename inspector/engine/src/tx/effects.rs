@@ -1,6 +1,8 @@
 //! What matches do: matched variables, captures, `setvar`, `ctl`, the audit record and the
 //! disruptive action.
 
+use std::borrow::Cow;
+
 use super::eval::Match;
 use super::resolve::{atoi, persistent};
 use super::state::{InterruptAction, Interruption, MatchedRule, Transaction};
@@ -74,16 +76,20 @@ impl Transaction<'_> {
     }
 
     fn setvar(&mut self, setvar: &SetVar, head: &Rule) {
-        let key = self.expand(&setvar.key, head).to_ascii_lowercase().into_bytes();
+        // Keys are lower-cased when parsed; only expanded macros can bring capitals back.
+        let key: Cow<'_, [u8]> = match setvar.key.as_text() {
+            Some(text) => Cow::Borrowed(text.as_bytes()),
+            None => Cow::Owned(self.expand(&setvar.key, head).to_ascii_lowercase().into_bytes()),
+        };
         let store = match setvar.collection {
             Collection::Tx => &self.tx,
             other => &self.persistent[persistent(other)],
         };
-        let current = atoi(store.first(&key).unwrap_or_default());
+        let current = || atoi(store.first(&key).unwrap_or_default());
         let value = match &setvar.op {
             SetOp::Set(v) => Some(self.expand(v, head)),
-            SetOp::Add(v) => Some((current.saturating_add(atoi(self.expand(v, head).as_bytes()))).to_string()),
-            SetOp::Sub(v) => Some((current.saturating_sub(atoi(self.expand(v, head).as_bytes()))).to_string()),
+            SetOp::Add(v) => Some((current().saturating_add(atoi(self.expand(v, head).as_bytes()))).to_string()),
+            SetOp::Sub(v) => Some((current().saturating_sub(atoi(self.expand(v, head).as_bytes()))).to_string()),
             SetOp::One => Some("1".to_owned()),
             SetOp::Delete => None,
         };

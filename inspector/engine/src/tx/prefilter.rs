@@ -1,5 +1,5 @@
 //! The literal prefilter at run time (see `ruleset::prefilter`): per phase, each (chain,
-//! collection) group is scanned at most once, when a rule first asks for it, and a rule
+//! target) group is scanned at most once, when a rule first asks for it, and a rule
 //! runs only if one of its groups found one of its literals.
 
 use std::cell::RefCell;
@@ -8,7 +8,7 @@ use super::state::Transaction;
 use super::transformed::Chain;
 use crate::ruleset::Rule;
 use crate::ruleset::prefilter::has;
-use crate::ruleset::targets::Target;
+use crate::ruleset::targets::{Select, Target};
 
 /// Slot bit sets of the groups scanned in this phase, by group index.
 #[derive(Debug, Default)]
@@ -47,15 +47,16 @@ impl Transaction<'_> {
         found
     }
 
-    /// The union of the slots found in every value of the group's collection, transformed
+    /// The union of the slots found in every value of the group's target, transformed
     /// by the group's chain (results are shared with the rules through the cache).
     fn scan_group(&self, g: usize) -> Box<[u64]> {
         let prefilters = &self.rules.prefilters;
-        let group = prefilters.groups[g];
+        let group = &prefilters.groups[g];
         let filter = &prefilters.chains[group.chain as usize];
         let mut bits = vec![0u64; filter.words].into_boxed_slice();
         let mut values = Vec::new();
-        self.resolve(&Target { collection: group.collection, count: false, select: None }, &mut values);
+        let select = group.key.clone().map(Select::Key);
+        self.resolve(&Target { collection: group.collection, count: false, select }, &mut values);
         let chain = Chain { transforms: &filter.transforms, keys: &filter.keys, multi_match: false };
         for v in &values {
             let borrowed = matches!(v.value, std::borrow::Cow::Borrowed(_));

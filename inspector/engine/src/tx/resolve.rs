@@ -22,7 +22,9 @@ pub(super) struct Value<'a> {
 impl Value<'_> {
     /// `ARGS:q` or `REQUEST_URI`, as `MATCHED_VAR_NAME` shows it.
     pub fn name(&self) -> Vec<u8> {
-        let mut name = self.collection.name().as_bytes().to_vec();
+        let collection = self.collection.name().as_bytes();
+        let mut name = Vec::with_capacity(collection.len() + 1 + self.key.len());
+        name.extend_from_slice(collection);
         if self.collection.is_keyed() {
             name.push(b':');
             name.extend_from_slice(&self.key);

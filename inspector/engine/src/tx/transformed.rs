@@ -50,6 +50,9 @@ pub(super) struct TransformCache {
     results: RefCell<Results>,
 }
 
+/// Results a phase has room for before the map grows.
+const RESERVED: usize = 1024;
+
 /// Address and length of a request value, and a chain (prefix) key.
 type Key = (usize, usize, u64);
 
@@ -108,7 +111,10 @@ impl<'a> Iterator for Candidates<'a> {
 impl TransformCache {
     /// Forgets everything (values may have moved or changed).
     pub fn clear(&self) {
-        self.results.borrow_mut().clear();
+        let mut results = self.results.borrow_mut();
+        results.clear();
+        // A CRS phase caches a few hundred results: room for them up front, not by rehashing.
+        results.reserve(RESERVED);
     }
 
     /// Whether values of `collection` can be cached: borrowed from request data that does
@@ -165,9 +171,9 @@ impl TransformCache {
                     next
                 }
             };
-            let changed = !same(&next, &current);
+            let changed = rule.multi_match && !same(&next, &current);
             current = next;
-            if rule.multi_match && changed {
+            if changed {
                 out.push(current.clone());
             }
         }
