@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use nft_support::nft::element::Element;
-use nft_support::nft::shared::{SharedNames, blocks};
-use policy_crd::flow::{AddressSet, Block};
+use nft_support::nft::shared::{SharedNames, blocks, ports};
+use policy_crd::flow::{AddressSet, Block, PortRange, Protocol};
 
 fn set(addresses: &[&str], blocks: &[Block]) -> AddressSet {
     AddressSet {
@@ -57,4 +57,12 @@ fn blocks_are_exact_ranges_named_by_content() {
     assert_ne!(blocks(&narrower, true).unwrap().0, name);
     assert!(blocks(&one, false).is_none(), "no IPv6 blocks");
     assert!(blocks(&set(&["10.0.0.1"], &[]), true).is_none());
+}
+
+#[test]
+fn port_ranges_are_merged_for_an_interval_set() {
+    let r = |first, last| PortRange { protocol: Protocol::Tcp, first, last };
+    let merged = ports(&[r(9000, 9100), r(8080, 8080), r(9050, 9200), r(8081, 8081), r(22, 22)]);
+    let texts: Vec<String> = merged.iter().map(Element::to_nft).collect();
+    assert_eq!(texts, ["22", "8080-8081", "9000-9200"]);
 }

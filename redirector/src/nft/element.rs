@@ -15,6 +15,8 @@ pub enum Element {
     Endpoint(IpAddr, u16),
     /// A verdict map entry: key and verdict (`ip : goto steer`).
     Verdict(&'static str, String),
+    /// A port range, inclusive (`inet_service`); printed as a port or `first-last`.
+    Ports(u16, u16),
 }
 
 impl Element {
@@ -29,6 +31,8 @@ impl Element {
             Self::Range(first, last) => range_text(*first, *last),
             Self::Endpoint(ip, port) => format!("{ip} . {port}"),
             Self::Verdict(key, verdict) => format!("{key} : {verdict}"),
+            Self::Ports(first, last) if first == last => first.to_string(),
+            Self::Ports(first, last) => format!("{first}-{last}"),
         }
     }
 

@@ -121,6 +121,20 @@ impl<'a> Book<'a> {
         out
     }
 
+    /// Declares (once) a set of these port ranges, merged, and returns its name: a named set
+    /// shared by every rule with the same ports, where an inline list would be one anonymous
+    /// interval set per rule, each of which `nft` reads before any element update.
+    pub fn ports(&mut self, ranges: &[PortRange]) -> String {
+        let elements = shared::ports(ranges);
+        let texts: Vec<String> = elements.iter().map(Element::to_nft).collect();
+        let name = set_name("ports", &texts.join("_"), true);
+        let interval = elements.iter().any(|e| matches!(e, Element::Ports(first, last) if first != last));
+        let comment = texts.join(", ");
+        let set = Set { name: name.clone(), key: Key::Service, interval, comment, elements };
+        self.sets.entry(name.clone()).or_insert(set);
+        name
+    }
+
     /// The sets declared, sorted by name.
     pub fn into_sets(self) -> Vec<Set> {
         self.sets.into_values().collect()
@@ -170,16 +184,15 @@ pub fn bodies(
     };
     let mut out = Vec::new();
     for peers in &peer_sets {
-        out.extend(with_ports(ip, peer_field, port_field, &head, peers.as_ref(), allow));
+        out.extend(with_ports(book, [ip, peer_field, port_field], &head, peers.as_ref(), allow));
     }
     out
 }
 
 /// One body per protocol of a grant's ports, peers matched with one set (`None`: any peer).
 fn with_ports(
-    ip: &str,
-    peer_field: &str,
-    port_field: &str,
+    book: &mut Book<'_>,
+    [ip, peer_field, port_field]: [&str; 3],
     head: &str,
     peers: Option<&(String, bool)>,
     allow: &Allow,
@@ -206,7 +219,8 @@ fn with_ports(
             // An endpoint set carries the port: the grant's range is "any".
             Some((name, true)) => format!("{ip} {peer_field} . {word} {port_field} @{name}"),
             _ if ranges.iter().any(|r| r.first <= 1 && r.last == u16::MAX) => format!("meta l4proto {word}"),
-            _ => format!("{word} {port_field} {}", port_list(&ranges)),
+            _ if ranges.len() == 1 => format!("{word} {port_field} {}", port_list(&ranges)),
+            _ => format!("{word} {port_field} @{}", book.ports(&ranges)),
         };
         out.push((Some(protocol), format!("{head}{tail}")));
     }

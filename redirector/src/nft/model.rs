@@ -70,6 +70,8 @@ pub enum Key {
     Ipv4,
     /// IPv6 addresses (and ranges when interval).
     Ipv6,
+    /// Ports (and port ranges when interval).
+    Service,
     /// IPv4 address and port.
     Ipv4Service,
     /// IPv6 address and port.
@@ -83,6 +85,7 @@ impl Key {
         match self {
             Self::Ipv4 => "ipv4_addr",
             Self::Ipv6 => "ipv6_addr",
+            Self::Service => "inet_service",
             Self::Ipv4Service => "ipv4_addr . inet_service",
             Self::Ipv6Service => "ipv6_addr . inet_service",
             Self::EtherTypeVerdict => "ether_type : verdict",

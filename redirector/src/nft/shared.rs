@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use policy_crd::flow::{AddressSet, Endpoint};
+use policy_crd::flow::{AddressSet, Endpoint, PortRange};
 
 use super::element::{self, Element};
 
@@ -88,4 +88,19 @@ pub fn blocks(set: &AddressSet, v4: bool) -> Option<(String, String, BTreeSet<El
         })
         .collect();
     Some((format!("{hash:016x}"), format!("ipBlock {}", described.join(", ")), ranges.into_iter().collect()))
+}
+
+/// Port ranges as set elements: sorted, overlapping and adjacent ranges joined (an interval
+/// set refuses overlaps), whatever their protocol (the rule names it).
+pub fn ports(ranges: &[PortRange]) -> BTreeSet<Element> {
+    let mut sorted: Vec<(u16, u16)> = ranges.iter().map(|r| (r.first, r.last)).collect();
+    sorted.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::new();
+    for (first, last) in sorted {
+        match merged.last_mut() {
+            Some(prev) if first <= prev.1.saturating_add(1) => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    merged.into_iter().map(|(first, last)| Element::Ports(first, last)).collect()
 }
