@@ -152,6 +152,20 @@ impl Table {
         t
     }
 
+    /// Whether both tables have the same skeleton, without copying their elements.
+    pub fn same_skeleton(&self, other: &Table) -> bool {
+        self.family == other.family
+            && self.name == other.name
+            && self.counters == other.counters
+            && self.chains == other.chains
+            && self.sets.len() == other.sets.len()
+            && self
+                .sets
+                .iter()
+                .zip(&other.sets)
+                .all(|(a, b)| (&a.name, a.key, a.interval, &a.comment) == (&b.name, b.key, b.interval, &b.comment))
+    }
+
     /// The table's definition, as `nft -f` text.
     pub fn to_nft(&self) -> String {
         let mut out = format!("table {} {{\n", self.id());
