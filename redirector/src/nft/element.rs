@@ -1,6 +1,7 @@
-//! Set elements, and the interval arithmetic that turns pod IPs and `ipBlock`s with `except`
-//! into disjoint ranges: `10.0.0.0/8 except 10.244.0.0/16` becomes two ranges, so one interval
-//! set says exactly "in the block and in no exception" and needs no second lookup.
+//! Set elements, and the interval arithmetic that turns `ipBlock`s with `except` into disjoint
+//! ranges: `10.0.0.0/8 except 10.244.0.0/16` becomes two ranges, so one interval set says
+//! exactly "in the block and in no exception" and needs no second lookup. (Pod addresses live
+//! in plain sets: see [`super::shared`].)
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
