@@ -166,3 +166,40 @@ fn transactions_apply_on_the_ruleset_they_start_from() {
     let listed = netns.list(&["list", "table", "inet", "chainwall"]);
     assert!(!listed.contains("pods.shop"), "{listed}");
 }
+
+#[test]
+fn synthetic_cluster_shares_sets_and_updates_by_elements() {
+    if !kernel_available("synthetic_cluster_shares_sets_and_updates_by_elements") {
+        return;
+    }
+    use policy_crd::synthetic::{self, Size};
+    let size = Size { pods: 200, namespaces: 2, policies: 20, nodes: 1 };
+    let c = synthetic::cluster(&size);
+    let mut engine = policy_crd::flow::Engine::new(c.namespaces, c.pods, c.policies, c.security_policies);
+    let (plan, sets) = engine.node_plan("node-0");
+    let cfg = nft_support::nft::config::Config {
+        families: nft_support::nft::config::Families::V4,
+        failure_modes: Default::default(),
+        health: Health::Healthy,
+    };
+    let state = NodeState { plan, sets };
+    let base = node::node(&state.plan, &state.sets, &cfg, &chain_config());
+    let inet = &base.tables[0];
+    let peer_sets = inet.sets.iter().filter(|s| s.name.starts_with("peers.")).count();
+    assert!(peer_sets < state.sets.len(), "{peer_sets} nft peer sets for {} plan sets", state.sets.len());
+    let pods_and_peers = inet.sets.iter().filter(|s| s.name.starts_with("peers.") || s.name.starts_with("pods."));
+    assert!(pods_and_peers.clone().all(|s| !s.interval), "pod addresses in plain sets");
+    assert!(inet.sets.iter().any(|s| s.name.starts_with("ports.") && s.interval), "8080 and 9000-9100 as a set");
+    let netns = Netns::new();
+    netns.nft(false, "synthetic base", &diff(&Default::default(), &base).text);
+
+    let pod = synthetic::pod(&size, size.pods);
+    let next = state.apply(&engine.upsert_pod(pod.clone()));
+    let grown = node::node(&next.plan, &next.sets, &cfg, &chain_config());
+    let tx = diff(&base, &grown);
+    assert!(tx.replaced.is_empty() && tx.element_changes > 0, "{tx:?}");
+    netns.nft(false, "synthetic add-pod", &tx.text);
+    let ip = pod.ip.unwrap().to_string();
+    let listed = netns.list(&["list", "table", "inet", "chainwall"]);
+    assert!(listed.contains(&ip), "{listed}");
+}

@@ -150,7 +150,14 @@ fn element(v: &Value) -> Option<Element> {
         let len = u32::try_from(prefix.get("len")?.as_u64()?).ok()?;
         return Some(prefix_range(addr, len));
     }
+    let port = |v: &Value| v.as_u64().and_then(|n| u16::try_from(n).ok());
+    if let Some(p) = port(v) {
+        return Some(Element::Ports(p, p));
+    }
     if let Some([first, last]) = v.get("range").and_then(Value::as_array).map(Vec::as_slice) {
+        if let (Some(first), Some(last)) = (port(first), port(last)) {
+            return Some(Element::Ports(first, last));
+        }
         return Some(Element::Range(ip(first)?, ip(last)?));
     }
     if let Some([addr, port]) = v.get("concat").and_then(Value::as_array).map(Vec::as_slice) {

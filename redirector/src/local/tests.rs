@@ -153,6 +153,8 @@ fn kernel_json_is_read_back_as_elements() {
                "elem": [{"prefix": {"addr": "10.0.0.0", "len": 16}}, {"range": ["10.2.0.1", "10.2.0.9"]}, "10.9.9.9"]}},
       {"set": {"family": "inet", "name": "b", "table": "chainwall", "type": ["ipv4_addr", "inet_service"],
                "elem": [{"concat": ["10.0.0.1", 80]}]}},
+      {"set": {"family": "inet", "name": "p", "table": "chainwall", "type": "inet_service", "flags": ["interval"],
+               "elem": [8080, {"range": [9000, 9100]}]}},
       {"set": {"family": "inet", "name": "fingerprint", "table": "chainwall", "type": "ipv4_addr", "comment": "fp"}},
       {"chain": {"family": "inet", "table": "chainwall", "name": "steer", "handle": 1}},
       {"chain": {"family": "inet", "table": "chainwall", "name": "empty", "handle": 3}},
@@ -174,6 +176,8 @@ fn kernel_json_is_read_back_as_elements() {
         ]
     );
     assert_eq!(inet.sets["b"].clone().unwrap().into_iter().next(), Some(Element::Endpoint(ip("10.0.0.1"), 80)));
+    let ports: Vec<Element> = inet.sets["p"].clone().unwrap().into_iter().collect();
+    assert_eq!(ports, [Element::Ports(8080, 8080), Element::Ports(9000, 9100)]);
     let verdict = inet.sets["closed_flows"].clone().unwrap().into_iter().next();
     assert_eq!(verdict, Some(Element::Verdict("ip", "goto steer".into())));
 }

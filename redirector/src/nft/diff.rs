@@ -44,7 +44,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Transaction {
     }
     for table in &new.tables {
         match old.table(table.family, &table.name) {
-            Some(before) if before.skeleton() == table.skeleton() => {
+            Some(before) if before.same_skeleton(table) => {
                 tx.element_changes += elements(before, table, &mut deletes, &mut adds);
             }
             Some(_) => {

@@ -1,6 +1,7 @@
-//! Set elements, and the interval arithmetic that turns pod IPs and `ipBlock`s with `except`
-//! into disjoint ranges: `10.0.0.0/8 except 10.244.0.0/16` becomes two ranges, so one interval
-//! set says exactly "in the block and in no exception" and needs no second lookup.
+//! Set elements, and the interval arithmetic that turns `ipBlock`s with `except` into disjoint
+//! ranges: `10.0.0.0/8 except 10.244.0.0/16` becomes two ranges, so one interval set says
+//! exactly "in the block and in no exception" and needs no second lookup. (Pod addresses live
+//! in plain sets: see [`super::shared`].)
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -15,6 +16,8 @@ pub enum Element {
     Endpoint(IpAddr, u16),
     /// A verdict map entry: key and verdict (`ip : goto steer`).
     Verdict(&'static str, String),
+    /// A port range, inclusive (`inet_service`); printed as a port or `first-last`.
+    Ports(u16, u16),
 }
 
 impl Element {
@@ -29,6 +32,8 @@ impl Element {
             Self::Range(first, last) => range_text(*first, *last),
             Self::Endpoint(ip, port) => format!("{ip} . {port}"),
             Self::Verdict(key, verdict) => format!("{key} : {verdict}"),
+            Self::Ports(first, last) if first == last => first.to_string(),
+            Self::Ports(first, last) => format!("{first}-{last}"),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The plan's grants as rule bodies, and the book of sets those bodies reference. A grant
-//! becomes one body per protocol: `ip daddr @pods.P ip saddr @peers.R tcp dport 8080`.
+//! becomes one body per protocol: `ip daddr @pods.P ip saddr @peers.R tcp dport 8080`, and
+//! one more per protocol with `ip saddr @blocks.H` when its peers include `ipBlock`s.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -7,8 +8,9 @@ use std::net::IpAddr;
 use policy_crd::api::InspectionMode;
 use policy_crd::flow::{AddressSet, Direction, Grant, PortRange, Protocol};
 
-use super::element::{self, Element};
+use super::element::Element;
 use super::model::{Key, Set};
+use super::shared::{self, SharedNames};
 
 /// A grant without its policy name (the policy is the grouping key), comparable.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,13 +66,14 @@ pub enum Way {
 #[derive(Clone, Debug)]
 pub struct Book<'a> {
     plan_sets: &'a BTreeMap<String, AddressSet>,
+    shared: SharedNames,
     sets: BTreeMap<String, Set>,
 }
 
 impl<'a> Book<'a> {
     /// An empty book over the plan's address sets.
     pub fn new(plan_sets: &'a BTreeMap<String, AddressSet>) -> Self {
-        Self { plan_sets, sets: BTreeMap::new() }
+        Self { plan_sets, shared: SharedNames::new(plan_sets), sets: BTreeMap::new() }
     }
 
     /// Declares (once) a set of local pod addresses named `prefix.base` and returns its name.
@@ -83,28 +86,53 @@ impl<'a> Book<'a> {
         name
     }
 
-    /// Declares (once) the set of a plan address set, in one family, and returns its name and
-    /// whether it holds endpoints (address and port) rather than addresses.
-    pub fn peers(&mut self, id: &str, v4: bool) -> (String, bool) {
-        let name = set_name("peers", id, v4);
+    /// Declares (once) the sets a plan address set's peers are matched with, in one family,
+    /// and returns each name and whether it holds endpoints (address and port) rather than
+    /// addresses: the pods' set (shared with every plan set of equal members, see [`shared`]),
+    /// then the `ipBlock` interval set when the plan set has blocks in this family.
+    pub fn peers(&mut self, id: &str, v4: bool) -> Vec<(String, bool)> {
         let empty = AddressSet::default();
         let source = self.plan_sets.get(id).unwrap_or(&empty);
         let endpoints = !source.endpoints.is_empty();
+        let (group, comment) = self.shared.group(id, v4);
+        let name = set_name("peers", &group, v4);
         self.sets.entry(name.clone()).or_insert_with(|| {
-            let (key, interval, elements) = if endpoints {
+            let (key, elements) = if endpoints {
                 let e = source.endpoints.iter().filter(|e| e.address.is_ipv4() == v4);
                 (
                     if v4 { Key::Ipv4Service } else { Key::Ipv6Service },
-                    false,
                     e.map(|e| Element::Endpoint(e.address, e.port)).collect(),
                 )
             } else {
-                let ranges = element::normalize(v4, &source.addresses, &source.blocks);
-                (if v4 { Key::Ipv4 } else { Key::Ipv6 }, true, ranges.into_iter().collect())
+                let a = source.addresses.iter().filter(|ip| ip.is_ipv4() == v4);
+                (if v4 { Key::Ipv4 } else { Key::Ipv6 }, a.map(|ip| Element::addr(*ip)).collect())
             };
-            Set { name: name.clone(), key, interval, comment: id.to_owned(), elements }
+            Set { name: name.clone(), key, interval: false, comment, elements }
         });
-        (name, endpoints)
+        let mut out = vec![(name, endpoints)];
+        // An endpoint set (an egress named port) matches pods only, as before.
+        if let Some((hash, comment, elements)) = shared::blocks(source, v4).filter(|_| !endpoints) {
+            let name = set_name("blocks", &hash, v4);
+            let key = if v4 { Key::Ipv4 } else { Key::Ipv6 };
+            let set = Set { name: name.clone(), key, interval: true, comment, elements };
+            self.sets.entry(name.clone()).or_insert(set);
+            out.push((name, false));
+        }
+        out
+    }
+
+    /// Declares (once) a set of these port ranges, merged, and returns its name: a named set
+    /// shared by every rule with the same ports, where an inline list would be one anonymous
+    /// interval set per rule, each of which `nft` reads before any element update.
+    pub fn ports(&mut self, ranges: &[PortRange]) -> String {
+        let elements = shared::ports(ranges);
+        let texts: Vec<String> = elements.iter().map(Element::to_nft).collect();
+        let name = set_name("ports", &texts.join("_"), true);
+        let interval = elements.iter().any(|e| matches!(e, Element::Ports(first, last) if first != last));
+        let comment = texts.join(", ");
+        let set = Set { name: name.clone(), key: Key::Service, interval, comment, elements };
+        self.sets.entry(name.clone()).or_insert(set);
+        name
     }
 
     /// The sets declared, sorted by name.
@@ -145,13 +173,32 @@ pub fn bodies(
     } else {
         "dport"
     };
-    let mut head = match local {
+    let head = match local {
         Local::Any => String::new(),
         Local::Set(name) => format!("{ip} {local_field} @{name} "),
         Local::Addr(addr) => format!("{ip} {local_field} {addr} "),
     };
-    let peers = allow.peers.as_ref().map(|id| book.peers(id, v4));
-    if let Some((name, false)) = &peers {
+    let peer_sets = match &allow.peers {
+        None => vec![None],
+        Some(id) => book.peers(id, v4).into_iter().map(Some).collect(),
+    };
+    let mut out = Vec::new();
+    for peers in &peer_sets {
+        out.extend(with_ports(book, [ip, peer_field, port_field], &head, peers.as_ref(), allow));
+    }
+    out
+}
+
+/// One body per protocol of a grant's ports, peers matched with one set (`None`: any peer).
+fn with_ports(
+    book: &mut Book<'_>,
+    [ip, peer_field, port_field]: [&str; 3],
+    head: &str,
+    peers: Option<&(String, bool)>,
+    allow: &Allow,
+) -> Vec<(Option<Protocol>, String)> {
+    let mut head = head.to_owned();
+    if let Some((name, false)) = peers {
         head.push_str(&format!("{ip} {peer_field} @{name} "));
     }
     let Some(ports) = &allow.ports else {
@@ -168,11 +215,12 @@ pub fn bodies(
             Protocol::Udp => "udp",
             Protocol::Sctp => "sctp",
         };
-        let tail = match &peers {
+        let tail = match peers {
             // An endpoint set carries the port: the grant's range is "any".
             Some((name, true)) => format!("{ip} {peer_field} . {word} {port_field} @{name}"),
             _ if ranges.iter().any(|r| r.first <= 1 && r.last == u16::MAX) => format!("meta l4proto {word}"),
-            _ => format!("{word} {port_field} {}", port_list(&ranges)),
+            _ if ranges.len() == 1 => format!("{word} {port_field} {}", port_list(&ranges)),
+            _ => format!("{word} {port_field} @{}", book.ports(&ranges)),
         };
         out.push((Some(protocol), format!("{head}{tail}")));
     }

@@ -10,7 +10,9 @@
 //!   rule structure changed; [`delta::NodeState::apply`] folds a policy-crd `Delta` in.
 //!
 //! Rules grow with policies, not pods: a policy's local pods, its peers, and named-port
-//! endpoints are named sets, and one pod change is a set-element update. Every covered rule
+//! endpoints are named sets, and one pod change is a set-element update. Pod addresses live in
+//! plain (hash) sets shared by every rule with the same peers ([`shared`]); `ipBlock`s live in
+//! interval sets of their own, matched by a second rule. Every covered rule
 //! ends in a health map ([`health`]), so the agent switches failure modes by element updates.
 
 pub mod config;
@@ -22,5 +24,6 @@ pub mod health;
 pub mod inspector;
 pub mod model;
 pub mod node;
+pub mod shared;
 pub mod sidecar;
 pub mod variants;

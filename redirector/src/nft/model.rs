@@ -70,6 +70,8 @@ pub enum Key {
     Ipv4,
     /// IPv6 addresses (and ranges when interval).
     Ipv6,
+    /// Ports (and port ranges when interval).
+    Service,
     /// IPv4 address and port.
     Ipv4Service,
     /// IPv6 address and port.
@@ -83,6 +85,7 @@ impl Key {
         match self {
             Self::Ipv4 => "ipv4_addr",
             Self::Ipv6 => "ipv6_addr",
+            Self::Service => "inet_service",
             Self::Ipv4Service => "ipv4_addr . inet_service",
             Self::Ipv6Service => "ipv6_addr . inet_service",
             Self::EtherTypeVerdict => "ether_type : verdict",
@@ -147,6 +150,20 @@ impl Table {
         let mut t = self.clone();
         t.sets.iter_mut().for_each(|s| s.elements.clear());
         t
+    }
+
+    /// Whether both tables have the same skeleton, without copying their elements.
+    pub fn same_skeleton(&self, other: &Table) -> bool {
+        self.family == other.family
+            && self.name == other.name
+            && self.counters == other.counters
+            && self.chains == other.chains
+            && self.sets.len() == other.sets.len()
+            && self
+                .sets
+                .iter()
+                .zip(&other.sets)
+                .all(|(a, b)| (&a.name, a.key, a.interval, &a.comment) == (&b.name, b.key, b.interval, &b.comment))
     }
 
     /// The table's definition, as `nft -f` text.
