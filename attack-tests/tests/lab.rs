@@ -84,7 +84,7 @@ fn sidecar_demo_slice_passes_and_cleans_up() {
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("demo: PASS"), "{stdout}");
-    assert!(stdout.contains("main-logic   canary       1        1       0           0"), "{stdout}");
+    assert!(stdout.contains("main-logic   canary       1        1       0       0"), "{stdout}");
     assert!(stdout.contains("no connection (TimedOut)"), "{stdout}");
     assert!(stdout.contains("inspector in ") && stdout.contains("audit log"), "{stdout}");
     place.assert_clean();
