@@ -77,50 +77,14 @@ fn build(
     if opts.mode == Mode::Chain {
         topology::pod(state, dir, &node, &inspector_ns, "inspector", INSPECTOR_IP)?;
     }
-    // Every server answers (from the node, before any rule isolates the pods).
-    let probes: Vec<Probe> = pods
-        .iter()
-        .flat_map(|p| p.ports.iter().map(move |port| (p.ip, port)))
-        .map(|(ip, port)| {
-            let http = (port.server == "http")
-                .then(|| "GET /ready HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n".to_owned());
-            Probe { addr: (ip, port.port).into(), http, timeout_ms: 500 }
-        })
-        .collect();
-    wait_for("the pods' servers", Duration::from_secs(10), || {
-        let outcomes = in_netns::<Vec<client::Outcome>>(bins, &node, &["lab-send"], Some(&probes))?;
-        let down: Vec<String> = probes
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| o.greeting.is_none() && o.origin.is_none())
-            .map(|(p, o)| format!("{}: {}", p.addr, o.error.as_deref().unwrap_or("no answer")))
-            .collect();
-        if down.is_empty() { Ok(()) } else { Err(down.join(", ")) }
-    })?;
+    servers_ready(bins, &node, &pods)?;
     log(&format!("lab: {} pods up in netns {}-*", pods.len(), opts.name));
 
     let manifests = dir.join("manifests");
     std::fs::create_dir_all(&manifests).map_err(|e| Error::io(&manifests, e))?;
     std::fs::write(manifests.join("lab.yaml"), manifests_text).map_err(|e| Error::io(&manifests, e))?;
     let policy = dir.join("inspector-policy.yaml");
-    let redirector = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = ["local", "--node", derive::NODE, "--mode"].map(String::from).to_vec();
-        a.push(if opts.mode == Mode::Chain { "chain" } else { "sidecar" }.into());
-        a.extend(["--manifests".into(), manifests.display().to_string()]);
-        a.extend(["--inspector-policy".into(), policy.display().to_string()]);
-        if opts.mode == Mode::Chain {
-            let mac = topology::mac(INSPECTOR_IP);
-            let ip = INSPECTOR_IP.to_string();
-            let chain =
-                ["--bridge", topology::BRIDGE, "--inspector-netns", &inspector_ns, "--inspector-veth", "v-inspector"];
-            a.extend(chain.map(String::from));
-            a.extend(["--inspector-mac", &mac, "--inspector-ip", &ip].map(String::from));
-        } else {
-            a.extend(["--sidecar-mark", "0x539"].map(String::from));
-        }
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
+    let redirector = |extra: &[&str]| redirector_args(opts, &manifests, &policy, &inspector_ns, extra);
     // Chain mode: the redirector runs in the node netns, as a node agent does.
     let redirector_ns = (opts.mode == Mode::Chain).then_some(node.as_str());
     let mut once = std::process::Command::new("ip");
@@ -160,6 +124,54 @@ fn build(
         redirector_pid,
         redirector_log: dir.join("redirector.log"),
     })
+}
+
+/// Waits until every pod's servers answer (from the node, before any rule isolates them).
+fn servers_ready(bins: &Binaries, node: &str, pods: &[derive::LabPod]) -> Result<(), Error> {
+    let probes: Vec<Probe> = pods
+        .iter()
+        .flat_map(|p| p.ports.iter().map(move |port| (p.ip, port)))
+        .map(|(ip, port)| {
+            let http = (port.server == "http")
+                .then(|| "GET /ready HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n".to_owned());
+            Probe { addr: (ip, port.port).into(), http, timeout_ms: 500 }
+        })
+        .collect();
+    wait_for("the pods' servers", Duration::from_secs(10), || {
+        let outcomes = in_netns::<Vec<client::Outcome>>(bins, node, &["lab-send"], Some(&probes))?;
+        let down: Vec<String> = probes
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.greeting.is_none() && o.origin.is_none())
+            .map(|(p, o)| format!("{}: {}", p.addr, o.error.as_deref().unwrap_or("no answer")))
+            .collect();
+        if down.is_empty() { Ok(()) } else { Err(down.join(", ")) }
+    })
+}
+
+/// `redirector local`'s arguments for this lab, then `extra`.
+fn redirector_args(
+    opts: &UpOptions,
+    manifests: &Path,
+    policy: &Path,
+    inspector_ns: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut a: Vec<String> = ["local", "--node", derive::NODE, "--mode"].map(String::from).to_vec();
+    a.push(if opts.mode == Mode::Chain { "chain" } else { "sidecar" }.into());
+    a.extend(["--manifests".into(), manifests.display().to_string()]);
+    a.extend(["--inspector-policy".into(), policy.display().to_string()]);
+    if opts.mode == Mode::Chain {
+        let (mac, ip) = (topology::mac(INSPECTOR_IP), INSPECTOR_IP.to_string());
+        let chain =
+            ["--bridge", topology::BRIDGE, "--inspector-netns", inspector_ns, "--inspector-veth", "v-inspector"];
+        a.extend(chain.map(String::from));
+        a.extend(["--inspector-mac", &mac, "--inspector-ip", &ip].map(String::from));
+    } else {
+        a.extend(["--sidecar-mark", "0x539"].map(String::from));
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
 }
 
 fn placement(mode: Mode) -> &'static str {
