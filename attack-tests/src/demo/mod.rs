@@ -1,11 +1,11 @@
 //! `attack-tests demo`: the main job. `lab up`, then from the client pod (frontend): a canary
 //! attack, the committed corpus to main-logic (SecurityPolicy `web-detect`: CRS paranoia 1),
-//! the attack families and the allow-listed benign calls to user-auth (`web-strict`), a TCP
-//! connection on an uncovered flow and one on a denied flow; then the table, the inspectors'
-//! counters and the last audit records, and `lab down` unless `--keep`. Fails when a core-set
-//! request contradicts its expectation (unless `corpus-lab/deviations.yaml` lists it, with a
-//! reason), the denied flow connects, the uncovered one does not,
-//! or the inspectors did not see every covered request.
+//! the attack families and `corpus-lab/user-auth/` (allow-listed calls, benign and attacks) to
+//! user-auth (`web-strict`), a TCP connection on an uncovered flow and one on a denied flow;
+//! then the table, the false positives, the inspectors' counters and the last audit records,
+//! and `lab down` unless `--keep`. Fails when a benign request is blocked or an attack does
+//! not get its `expect` (unless `corpus-lab/deviations.yaml` lists it, with a reason), when a
+//! flow check fails, or when the inspectors did not count every covered request.
 
 pub mod deviations;
 pub mod evidence;
