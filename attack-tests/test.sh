@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the tests use. Installed only when missing, so reruns are fast.
-APT_PACKAGES=(build-essential pkg-config ca-certificates modsecurity-crs nftables iproute2 nginx libnginx-mod-http-modsecurity)
+APT_PACKAGES=(build-essential pkg-config ca-certificates modsecurity-crs nftables iproute2 nginx libnginx-mod-http-modsecurity prometheus iptables)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -35,6 +35,14 @@ step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (includes the CRD drift check)"
 cargo test --workspace --locked
+step "benchmark harnesses, smoke runs (they prove the harness works and measure nothing)"
+cargo build --quiet --locked -p inspector -p attack-tests
+cargo run --quiet --locked -p attack-tests -- bench proxy --smoke
+if [[ $(id -u) -eq 0 ]]; then
+    cargo test --quiet --locked -p redirector --bench dataplane -- --smoke
+else
+    echo "SKIPPED: the dataplane benchmark smoke needs root (network namespaces)" >&2
+fi
 step "redirector plan answers the example probes"
 cargo run --quiet --locked -p redirector -- plan \
     --manifests deploy/examples --query deploy/examples/probes.yaml >/dev/null

@@ -11,8 +11,10 @@
 //! - [`compare`], [`report`]: per-request comparison and the aggregated report; [`run`]: the
 //!   whole differential run.
 //! - [`lab`]: the netns lab (`lab up|down`); [`demo`]: the main job on it.
+//! - [`bench`]: `attack-tests bench proxy`, the inspector against nginx + ModSecurity.
 
 pub mod audit;
+pub mod bench;
 pub mod compare;
 pub mod conf;
 pub mod corpus;
@@ -43,6 +45,9 @@ pub enum Error {
     /// A corpus file is invalid.
     #[error("corpus: {0}")]
     Corpus(String),
+    /// The peers reach different verdicts, so a benchmark would compare unequal work.
+    #[error("the peers disagree, no figures reported:\n  {0}")]
+    Disagree(String),
     /// Invalid options.
     #[error("config: {0}")]
     Config(String),

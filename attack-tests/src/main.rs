@@ -1,6 +1,7 @@
 //! `attack-tests`: Chainwall's attack corpus tools. `differential` runs the corpus through
 //! nginx + ModSecurity + CRS and through our engine, and reports where they disagree;
-//! `lab up|down` builds the netns lab; `demo` runs the main job on it.
+//! `lab up|down` builds the netns lab; `demo` runs the main job on it; `bench proxy`
+//! measures the inspector against that peer (see `attack_tests::bench`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,9 @@ enum Command {
     /// (lab) GET a URL, print the body.
     #[command(hide = true)]
     LabGet { url: String },
+    /// Benchmarks against a peer measured in the same run (by hand, on a release build).
+    #[command(subcommand)]
+    Bench(attack_tests::bench::cli::BenchCommand),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -90,6 +94,9 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::LabSend => return Ok(lab::send()?),
         Command::LabLoad { duration_ms, pause_ms } => return Ok(lab::load(duration_ms, pause_ms)?),
         Command::LabGet { url } => return Ok(lab::get(&url)?),
+        Command::Bench(command) => {
+            return attack_tests::bench::cli::main(command).map(|()| ExitCode::SUCCESS).map_err(Into::into);
+        }
     };
     let mut requests = corpus::load_dir(&dir).with_context(|| format!("loading {}", dir.display()))?;
     eprintln!("corpus: {} requests from {}", requests.len(), dir.display());

@@ -4,20 +4,11 @@
 //! Prints the full-plan time, the re-plan time after one pod label change, the plan size
 //! and the process's peak RSS. Figures, not assertions: targets are 1 s and 10 ms.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use policy_crd::api::*;
 use policy_crd::flow::*;
-
-struct Size {
-    pods: usize,
-    namespaces: usize,
-    policies: usize,
-}
+use policy_crd::synthetic::{Cluster, Size, cluster};
 
 fn main() {
     let size = parse_args();
@@ -25,7 +16,7 @@ fn main() {
         "plan benchmark: {} pods, {} namespaces, {} policies (one thread)",
         size.pods, size.namespaces, size.policies
     );
-    let (namespaces, pods, policies, secpols) = cluster(&size);
+    let Cluster { namespaces, pods, policies, security_policies: secpols } = cluster(&size);
 
     let start = Instant::now();
     let mut engine = Engine::new(namespaces, pods.clone(), policies, secpols);
@@ -96,7 +87,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn parse_args() -> Size {
-    let mut size = Size { pods: 10_000, namespaces: 100, policies: 1_000 };
+    let mut size = Size { pods: 10_000, namespaces: 100, policies: 1_000, nodes: 50 };
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
         let value = pair[1].parse().ok();
@@ -108,80 +99,6 @@ fn parse_args() -> Size {
         }
     }
     size
-}
-
-type Cluster = (Vec<Namespace>, Vec<Pod>, Vec<(PolicyKey, L7NetworkPolicySpec)>, Vec<(String, SecurityPolicySpec)>);
-
-/// A synthetic cluster: each namespace runs ~20 apps as small deployments; each policy picks
-/// an app and admits a few apps from its namespace, a team of namespaces, and an ipBlock.
-fn cluster(size: &Size) -> Cluster {
-    let labels =
-        |pairs: &[(&str, String)]| pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>();
-    let namespaces = (0..size.namespaces)
-        .map(|n| Namespace { name: format!("ns-{n}"), labels: labels(&[("team", format!("t{}", n % 10))]) })
-        .collect();
-    let pods = (0..size.pods)
-        .map(|i| {
-            let ns = i % size.namespaces;
-            let app = (i / size.namespaces) % 20;
-            Pod {
-                namespace: format!("ns-{ns}"),
-                name: format!("pod-{i}"),
-                labels: labels(&[("app", format!("app-{app}")), ("tier", format!("tier-{}", app % 3))]),
-                ip: Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i as u32))),
-                node: Some(format!("node-{}", i % 50)),
-                ports: vec![ContainerPort { name: Some("http".into()), port: 8080, protocol: Protocol::Tcp }],
-            }
-        })
-        .collect();
-    let selector =
-        |k: &str, v: String| LabelSelector { match_labels: Some(labels(&[(k, v)])), match_expressions: None };
-    let policies = (0..size.policies)
-        .map(|p| {
-            let ns = p % size.namespaces;
-            let app = p / size.namespaces;
-            let peer = |pod: Option<LabelSelector>, ns: Option<LabelSelector>| Peer {
-                pod_selector: pod,
-                namespace_selector: ns,
-                ip_block: None,
-            };
-            let spec = L7NetworkPolicySpec {
-                pod_selector: selector("app", format!("app-{}", app % 20)),
-                ingress: Some(vec![IngressRule {
-                    from: Some(vec![
-                        peer(Some(selector("app", format!("app-{}", (app + 1) % 20))), None),
-                        peer(
-                            Some(selector("tier", format!("tier-{}", app % 3))),
-                            Some(selector("team", format!("t{}", ns % 10))),
-                        ),
-                        Peer {
-                            ip_block: Some(IpBlock {
-                                cidr: "192.168.0.0/16".into(),
-                                except: Some(vec!["192.168.1.0/24".into()]),
-                            }),
-                            ..Peer::default()
-                        },
-                    ]),
-                    ports: Some(vec![
-                        Port { port: Some(IntOrString::String("http".into())), ..Port::default() },
-                        Port { port: Some(IntOrString::Int(9000)), end_port: Some(9100), ..Port::default() },
-                    ]),
-                }]),
-                egress: (p % 4 == 0).then(|| {
-                    vec![EgressRule {
-                        to: Some(vec![peer(None, Some(selector("team", format!("t{}", ns % 10))))]),
-                        ports: Some(vec![Port { port: Some(IntOrString::String("http".into())), ..Port::default() }]),
-                    }]
-                }),
-                policy_types: None,
-                security_policy_ref: Some(SecurityPolicyRef { name: format!("profile-{}", p % 5) }),
-                inspection: None,
-            };
-            (PolicyKey { namespace: format!("ns-{ns}"), name: format!("policy-{p}") }, spec)
-        })
-        .collect();
-    let secpols = (0..5).map(|i| (format!("profile-{i}"), SecurityPolicySpec::default())).collect();
-    (namespaces, pods, policies, secpols)
 }
 
 fn peak_rss_mib() -> Option<f64> {

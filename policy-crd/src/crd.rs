@@ -2,12 +2,13 @@
 
 use kube::CustomResourceExt;
 
-use crate::api::{L7NetworkPolicy, SecurityPolicy};
+use crate::api::{L7NetworkPolicy, RedirectPlan, SecurityPolicy};
 
 /// Every CRD as `(file name, YAML)`, in a stable order.
 pub fn manifests() -> Result<Vec<(&'static str, String)>, serde_saphyr::ser::Error> {
     Ok(vec![
         ("l7networkpolicies.chainwall.dev.yaml", to_yaml(&L7NetworkPolicy::crd())?),
+        ("redirectplans.chainwall.dev.yaml", to_yaml(&RedirectPlan::crd())?),
         ("securitypolicies.chainwall.dev.yaml", to_yaml(&SecurityPolicy::crd())?),
     ])
 }

@@ -5,9 +5,11 @@
 //! - [`flow`]: NetworkPolicy semantics and the inspection plan. No I/O.
 //! - [`manifests`]: YAML text to engine inputs, with errors naming file and object.
 //! - [`profile`]: a SecurityPolicy rendered as the SecLang configuration an inspector loads.
+//! - [`synthetic`]: a deterministic synthetic cluster for benchmarks.
 
 pub mod api;
 pub mod crd;
 pub mod flow;
 pub mod manifests;
 pub mod profile;
+pub mod synthetic;

@@ -80,9 +80,12 @@ fn no_stale_crd_files() {
     }
 }
 
-/// Which CRDs carry a status subresource: both.
-const STATUS_SUBRESOURCE: &[(&str, bool)] =
-    &[("l7networkpolicies.chainwall.dev.yaml", true), ("securitypolicies.chainwall.dev.yaml", true)];
+/// Which CRDs carry a status subresource: all.
+const STATUS_SUBRESOURCE: &[(&str, bool)] = &[
+    ("l7networkpolicies.chainwall.dev.yaml", true),
+    ("redirectplans.chainwall.dev.yaml", true),
+    ("securitypolicies.chainwall.dev.yaml", true),
+];
 
 #[test]
 fn crds_parse_back_with_names_columns_and_subresources() {

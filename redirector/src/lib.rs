@@ -1,9 +1,13 @@
-//! The redirector's pure parts, shared by the binary and its tests.
+//! The redirector's library, shared by the binary and its tests.
 //!
+//! - [`controller`]: `redirector controller`, from cluster objects to per-node RedirectPlans.
+//! - [`desired`]: a node's desired state (the RedirectPlan spec) from the flow engine.
 //! - [`nft`]: renders a node's plan into nftables rulesets (chain and sidecar modes) and
 //!   diffs two rulesets into one atomic `nft -f` transaction.
 //! - [`inspector_policy`]: the inspector's policy file (SecurityPolicies and flow map) of a
 //!   node's plan.
 
+pub mod controller;
+pub mod desired;
 pub mod inspector_policy;
 pub mod nft;

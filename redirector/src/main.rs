@@ -1,7 +1,9 @@
 //! `redirector`: computes which pod-to-pod flows Chainwall policies cover and steers them
-//! through an inspector. Today: `plan`, the offline query tool over manifest files, and
-//! `local`, which programs this machine's nftables from manifest files.
+//! through an inspector: `plan` (offline queries over manifest files), `local` (this machine's
+//! nftables from manifest files), `controller` (per-node RedirectPlans from the cluster) and
+//! `agent` (this node's nftables from its RedirectPlan).
 
+mod agent;
 mod load;
 mod local;
 mod plan_cmd;
@@ -41,6 +43,26 @@ enum Command {
     /// only the difference, as one atomic `nft -f` transaction: a restart never flushes.
     /// Without --once it keeps polling DIR and restores drift. Prints one line per namespace.
     Local(Box<local::LocalArgs>),
+    /// Publish every node's desired state as a RedirectPlan, from the cluster's objects.
+    ///
+    /// Watches L7NetworkPolicy, SecurityPolicy, Pod, Namespace and Node (kubeconfig or
+    /// in-cluster config). While it holds the Lease, it computes each node's plan with the
+    /// flow engine, server-side applies the RedirectPlans that changed, deletes those of gone
+    /// nodes, and sets the policies' status conditions, finalizers and Events.
+    Controller(redirector::controller::ControllerArgs),
+    /// Program this node's nftables from its RedirectPlan, and report back in its status.
+    ///
+    /// Takes the dataplane flags of `local` (without --manifests); reads the RedirectPlan named
+    /// --node. Diff-only like `local`: a restart never flushes, and before the first plan is
+    /// read nothing is touched.
+    Agent(Box<agent::AgentArgs>),
+}
+
+/// Runs an async subcommand to its end (an error, or forever).
+fn tokio_main(task: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(task)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -48,6 +70,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan_cmd::run(&args),
         Command::Local(args) => local::run(&args),
+        Command::Controller(args) => tokio_main(redirector::controller::run(&args)),
+        Command::Agent(args) => tokio_main(agent::run(&args)),
     };
     match result {
         Ok(code) => code,

@@ -55,7 +55,9 @@ fn main() {
     // BENCH_ITERS: fewer iterations, e.g. under `valgrind --tool=callgrind` for instruction
     // counts, which a shared machine does not disturb.
     let iterations: usize = std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000).max(1);
-    for (name, method, target, body, target_us) in cases {
+    // BENCH_CASE: run only the cases whose name contains it (instruction counts per case).
+    let only = std::env::var("BENCH_CASE").unwrap_or_default();
+    for (name, method, target, body, target_us) in cases.into_iter().filter(|c| c.0.contains(only.as_str())) {
         let mut times = Vec::with_capacity(iterations);
         let mut blocked = false;
         for i in 0..iterations {

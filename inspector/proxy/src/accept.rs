@@ -1,7 +1,8 @@
 //! Phase "accept": the listeners. Each accepted connection is served by hyper-util's auto
 //! builder (HTTP/1.1 with keep-alive, or h2c with prior knowledge) with the head limits and
 //! the header-read timeout, reading through a [`Tap`] so each raw head is checked
-//! strictly; each request goes to [`Proxy::handle`]. The admin listener
+//! strictly, and through an [`Idle`] stamp for the idle timeout; each request goes to
+//! [`Proxy::handle`]. The admin listener
 //! serves [`health::handle`].
 
 use std::sync::Arc;
@@ -12,12 +13,14 @@ use std::net::SocketAddr;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Mode;
 use crate::health::{self, Admin};
-use crate::origin::{self, OriginalDst};
+use crate::idle::{Activity, Idle};
+use crate::origin::{self, Flow, OriginalDst};
 use crate::proxy::Proxy;
 use crate::tap::{Heads, Tap};
 
@@ -63,15 +66,33 @@ pub async fn proxy(
             }
         };
         let _ = stream.set_nodelay(true);
-        let (proxy, builder) = (proxy.clone(), builder.clone());
-        let heads = Heads::new(proxy.max_header_bytes.max(8192) * 4 + 65536);
-        tokio::spawn(async move {
-            let stream = Tap::new(stream, heads.clone());
-            let service = service_fn(move |req| proxy.clone().handle(flow, heads.clone(), req));
-            if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
-                tracing::debug!(%client, error = %e, "connection ended with an error");
-            }
-        });
+        tokio::spawn(serve(stream, flow, proxy.clone(), builder.clone()));
+    }
+}
+
+/// Serves one client connection until it ends, or until it has been idle for
+/// `--idle-timeout` (then gracefully: the response in flight is finished first).
+async fn serve<S>(stream: S, flow: Flow, proxy: Arc<Proxy>, builder: auto::Builder<TokioExecutor>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Activity::default();
+    let heads = Heads::new(proxy.max_header_bytes.max(8192) * 4 + 65536);
+    let stream = Tap::new(Idle::new(stream, activity.clone()), heads.clone());
+    let idle = proxy.timeouts.idle;
+    let service = service_fn(move |req| proxy.clone().handle(flow, heads.clone(), req));
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let ended = tokio::select! {
+        ended = conn.as_mut() => ended,
+        () = activity.expired(idle) => {
+            tracing::debug!(client = %flow.client, "idle connection closed");
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(client = %flow.client, error = %e, "connection ended with an error");
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Record<'a> {
     pub destination: String,
     /// The SecurityPolicy that inspected it (`-`: plain `--rules`).
     pub policy: &'a str,
+    /// The destination's namespace (`-`: the flow map names none).
+    pub namespace: &'a str,
     pub method: &'a str,
     pub uri: &'a str,
     /// `block`, `detect` or `pass`.
@@ -62,6 +64,7 @@ impl<'a> Record<'a> {
             client: ends.0,
             destination: ends.1,
             policy: "-",
+            namespace: "-",
             method: req.0,
             uri: req.1,
             verdict,

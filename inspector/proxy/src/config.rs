@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::sign::{SignError, Signer};
+
 /// Chainwall's inspection proxy: every HTTP request is evaluated by the SecLang/CRS engine
 /// before a canonical copy of it is forwarded to the upstream.
 #[derive(Debug, Clone, Parser)]
@@ -71,15 +73,18 @@ pub struct Args {
     /// Largest request head (request line and headers); a larger one is answered 431.
     #[arg(long, env = "INSPECTOR_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
     pub max_header_bytes: usize,
-    /// Time allowed to receive a request head (`10s`, `500ms`, or seconds).
-    #[arg(long, env = "INSPECTOR_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: Duration,
-    /// Time allowed to receive the whole request body once the head arrived; slower is 408.
-    #[arg(long, env = "INSPECTOR_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
-    pub body_timeout: Duration,
+    #[command(flatten)]
+    pub timeouts: Timeouts,
     /// Most transactions inspected at once; more are answered 503.
     #[arg(long, env = "INSPECTOR_MAX_CONCURRENT", default_value_t = 1024)]
     pub max_concurrent: usize,
+    /// Signed marker header: every forwarded request carries `NAME: <request-id>.<hex
+    /// HMAC-SHA256(key, request-id)>`; a client's own header of that name is removed.
+    #[arg(long, env = "INSPECTOR_SIGN_HEADER", requires = "sign_key_file")]
+    pub sign_header: Option<String>,
+    /// The HMAC key of `--sign-header` (the file's bytes, surrounding whitespace trimmed, at least 16).
+    #[arg(long, env = "INSPECTOR_SIGN_KEY_FILE", requires = "sign_header")]
+    pub sign_key_file: Option<PathBuf>,
     /// Compile the rules, print a summary and exit (0 when valid, 2 otherwise).
     #[arg(long, env = "INSPECTOR_CHECK_CONFIG")]
     pub check_config: bool,
@@ -142,9 +147,10 @@ pub struct Config {
     pub block_status: http::StatusCode,
     pub max_body: u64,
     pub max_header_bytes: usize,
-    pub header_timeout: Duration,
-    pub body_timeout: Duration,
+    pub timeouts: Timeouts,
     pub max_concurrent: usize,
+    /// The signed marker header (`--sign-header`).
+    pub sign: Option<Signer>,
 }
 
 /// Where policies come from and what they include.
@@ -178,6 +184,8 @@ pub enum ConfigError {
     PolicyPath(String),
     #[error("--listen and --metrics-listen are the same address {0}")]
     SameAddress(SocketAddr),
+    #[error("{0}")]
+    Sign(#[from] SignError),
 }
 
 impl Args {
@@ -209,12 +217,7 @@ impl Args {
         if self.max_concurrent == 0 {
             return Err(ConfigError::Zero { flag: "max-concurrent" });
         }
-        if self.header_timeout.is_zero() {
-            return Err(ConfigError::Zero { flag: "header-timeout" });
-        }
-        if self.body_timeout.is_zero() {
-            return Err(ConfigError::Zero { flag: "body-timeout" });
-        }
+        self.timeouts.validate()?;
         if self.max_header_bytes < 1024 {
             return Err(ConfigError::HeaderBytes(self.max_header_bytes));
         }
@@ -235,6 +238,10 @@ impl Args {
         if self.listen == self.metrics_listen && self.listen.port() != 0 {
             return Err(ConfigError::SameAddress(self.listen));
         }
+        let sign = match (&self.sign_header, &self.sign_key_file) {
+            (Some(header), Some(key)) => Some(Signer::from_file(header, key)?),
+            _ => None,
+        };
         let audit = self.audit_log.as_ref().map(|p| match p.to_str() {
             Some("-") => AuditSink::Stdout,
             _ => AuditSink::File(p.clone()),
@@ -250,9 +257,9 @@ impl Args {
             block_status,
             max_body: self.max_body,
             max_header_bytes: self.max_header_bytes,
-            header_timeout: self.header_timeout,
-            body_timeout: self.body_timeout,
+            timeouts: self.timeouts,
             max_concurrent: self.max_concurrent,
+            sign,
         })
     }
 }
@@ -289,6 +296,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => Err(format!("`{text}`: unknown unit `{unit}` (ms, s or m)")),
     }
 }
+
+mod timeouts;
+pub use timeouts::Timeouts;
 
 #[cfg(test)]
 mod tests;

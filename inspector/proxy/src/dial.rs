@@ -19,25 +19,23 @@ use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::Uri;
-use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpSocket, TcpStream};
 
-/// Time allowed to connect to an upstream.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most spoofing clients kept at once (one per client address); beyond, the idle ones are dropped.
 const MAX_SOURCES: usize = 4096;
 
 /// The pooled upstream client.
-pub type Upstream = Client<Dial, Full<Bytes>>;
+pub type Upstream = Client<Dial, crate::forward::Outgoing>;
 
 /// How upstream sockets are made.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dial {
+    /// Time allowed to connect (`--upstream-connect-timeout`).
+    pub timeout: Duration,
     /// `SO_MARK` of the socket.
     pub mark: Option<u32>,
     /// Bind to this (non-local) address with `IP_TRANSPARENT` before connecting.
@@ -57,7 +55,7 @@ impl Dial {
             socket.bind(&SocketAddr::new(source, 0).into())?;
         }
         let socket = TcpSocket::from_std_stream(std::net::TcpStream::from(socket));
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(destination))
+        let stream = tokio::time::timeout(self.timeout, socket.connect(destination))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "upstream connect timed out"))??;
         stream.set_nodelay(true)?;
@@ -96,6 +94,7 @@ pub fn client(dial: Dial) -> Upstream {
 #[derive(Debug)]
 pub struct Pools {
     mark: Option<u32>,
+    timeout: Duration,
     spoof: bool,
     shared: Upstream,
     by_source: Mutex<HashMap<IpAddr, Upstream>>,
@@ -103,9 +102,9 @@ pub struct Pools {
 
 impl Pools {
     /// `spoof`: upstream sockets bind to the client's address.
-    pub fn new(mark: Option<u32>, spoof: bool) -> Self {
-        let shared = client(Dial { mark, source: None });
-        Self { mark, spoof, shared, by_source: Mutex::new(HashMap::new()) }
+    pub fn new(mark: Option<u32>, spoof: bool, timeout: Duration) -> Self {
+        let shared = client(Dial { timeout, mark, source: None });
+        Self { mark, timeout, spoof, shared, by_source: Mutex::new(HashMap::new()) }
     }
 
     /// The client to use for a request of `client`.
@@ -117,6 +116,8 @@ impl Pools {
         if map.len() >= MAX_SOURCES && !map.contains_key(&client_ip) {
             map.clear();
         }
-        map.entry(client_ip).or_insert_with(|| client(Dial { mark: self.mark, source: Some(client_ip) })).clone()
+        map.entry(client_ip)
+            .or_insert_with(|| client(Dial { timeout: self.timeout, mark: self.mark, source: Some(client_ip) }))
+            .clone()
     }
 }

@@ -43,6 +43,8 @@ pub fn load_policy(
 pub struct Flows {
     by_destination: HashMap<SocketAddr, Arc<Active>>,
     every: Option<Arc<Active>>,
+    /// The destinations' namespaces (a bounded label: the flow map names them).
+    namespaces: HashMap<SocketAddr, String>,
     /// Every rule id of every rule set.
     pub ids: BTreeSet<u64>,
 }
@@ -56,6 +58,11 @@ impl Flows {
     /// The policy label of `destination` (`-` when none applies).
     pub fn label(&self, destination: SocketAddr) -> String {
         self.select(destination).map_or_else(|| "-".to_owned(), |a| a.policy.clone())
+    }
+
+    /// The namespace of `destination` (`-` when the flow map names none).
+    pub fn namespace(&self, destination: SocketAddr) -> &str {
+        self.namespaces.get(&destination).map_or("-", String::as_str)
     }
 
     /// The policy names in force, for logs.
@@ -72,7 +79,8 @@ impl From<Ruleset> for Flows {
             Ruleset::Single(loaded) => {
                 let loaded = *loaded;
                 let every = Some(Arc::new(Active::new(loaded.policy, loaded.rules)));
-                Self { by_destination: HashMap::new(), every, ids: loaded.ids }
+                let namespaces = loaded.namespaces.into_iter().collect();
+                Self { by_destination: HashMap::new(), every, namespaces, ids: loaded.ids }
             }
             Ruleset::PerFlow(compiled) => {
                 let mut ids = BTreeSet::new();
@@ -86,7 +94,8 @@ impl From<Ruleset> for Flows {
                     .into_iter()
                     .filter_map(|(destination, name)| Some((destination, policies.get(&name)?.clone())))
                     .collect();
-                Self { by_destination, every: None, ids }
+                let namespaces = compiled.namespaces.into_iter().collect();
+                Self { by_destination, every: None, namespaces, ids }
             }
         }
     }

@@ -6,17 +6,19 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, Response, Version};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 
 pub use crate::dial::Upstream;
 use crate::request::Canonical;
 
-/// Why the upstream could not answer (the upstream's fault: 502).
+/// Why the upstream could not answer (the upstream's fault: 502, or 504 when it was too slow).
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("bad upstream request: {0}")]
@@ -25,32 +27,91 @@ pub enum UpstreamError {
     Client(#[from] hyper_util::client::legacy::Error),
     #[error("upstream body: {0}")]
     Body(#[from] hyper::Error),
+    #[error("upstream response head not received within {0:?}")]
+    Timeout(Duration),
 }
 
-/// Builds the upstream request from the canonical form.
-pub fn upstream_request(req: &Canonical, upstream: SocketAddr) -> Result<Request<Full<Bytes>>, http::Error> {
+impl UpstreamError {
+    /// The status answered: 504 when the upstream was too slow (to connect or to answer),
+    /// else 502.
+    pub fn status(&self) -> StatusCode {
+        let connect_timed_out = || {
+            let mut source = std::error::Error::source(self);
+            while let Some(e) = source {
+                if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+                    return true;
+                }
+                source = e.source();
+            }
+            false
+        };
+        match self {
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Client(_) if connect_timed_out() => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+/// A header the inspector adds to the forwarded request (the signed marker).
+pub type Marker = Option<(HeaderName, HeaderValue)>;
+
+/// Errors of a streamed request body.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body sent upstream: the canonical body, or (over the limit with `ProcessPartial`, see
+/// [`crate::body`]) the inspected prefix then the uninspected rest.
+pub type Outgoing = Either<Full<Bytes>, UnsyncBoxBody<Bytes, BoxError>>;
+
+/// The outgoing body: `canonical` alone, or followed by `rest`.
+pub fn outgoing<B>(canonical: Bytes, rest: Option<B>) -> Outgoing
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError>,
+{
+    match rest {
+        None => Either::Left(Full::new(canonical)),
+        Some(rest) => {
+            let body = Prefixed { prefix: Some(canonical), rest: Some(rest), trailers: None };
+            Either::Right(body.map_err(Into::into).boxed_unsync())
+        }
+    }
+}
+
+/// Builds the upstream request from the canonical head, `body`, and the `marker`.
+pub fn upstream_request(
+    req: &Canonical,
+    (upstream, marker): (SocketAddr, &Marker),
+    body: Outgoing,
+) -> Result<Request<Outgoing>, http::Error> {
     let mut builder = Request::builder()
         .method(req.method.clone())
         .uri(format!("http://{upstream}{}", req.target))
         .version(Version::HTTP_11);
     if let Some(headers) = builder.headers_mut() {
         headers.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
+        if let Some((name, value)) = marker {
+            headers.insert(name.clone(), value.clone());
+        }
     }
-    builder.body(Full::new(req.body.clone()))
+    builder.body(body)
 }
 
-/// Sends the canonical request.
+/// Sends the canonical request; the response head must arrive within `timeout` (the
+/// connect has its own, shorter one in [`crate::dial`]).
 pub async fn send(
     client: &Upstream,
     req: &Canonical,
-    upstream: SocketAddr,
+    to: (SocketAddr, &Marker),
+    (body, timeout): (Outgoing, Duration),
 ) -> Result<Response<Incoming>, UpstreamError> {
-    Ok(client.request(upstream_request(req, upstream)?).await?)
+    let request = client.request(upstream_request(req, to, body)?);
+    Ok(tokio::time::timeout(timeout, request).await.map_err(|_| UpstreamError::Timeout(timeout))??)
 }
 
 /// Reads up to `limit` bytes of `body` (more when a frame crosses it): the prefix phase 4
 /// inspects, and the body to send downstream (the prefix, then the rest, unchanged).
-pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, Prefixed), UpstreamError> {
+pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, Prefixed<Incoming>), UpstreamError> {
     let mut prefix = BytesMut::new();
     let mut trailers = None;
     let mut done = false;
@@ -71,19 +132,19 @@ pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, P
     Ok((prefix.clone(), Prefixed { prefix: Some(prefix), rest, trailers }))
 }
 
-/// A response body that was partly read: the buffered prefix, then the rest.
+/// A body that was partly read: the buffered prefix, then the rest.
 #[derive(Debug)]
-pub struct Prefixed {
+pub struct Prefixed<B> {
     prefix: Option<Bytes>,
-    rest: Option<Incoming>,
+    rest: Option<B>,
     trailers: Option<http::HeaderMap>,
 }
 
-impl Body for Prefixed {
+impl<B: Body<Data = Bytes> + Unpin> Body for Prefixed<B> {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = B::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         if let Some(prefix) = self.prefix.take().filter(|p| !p.is_empty()) {
             return Poll::Ready(Some(Ok(Frame::data(prefix))));
         }

@@ -1,4 +1,5 @@
-//! The admin server on `--metrics-listen`: `/metrics` (OpenMetrics text), `/healthz`
+//! The admin server on `--metrics-listen`: `/metrics` (OpenMetrics text, with
+//! `chainwall_ready` set to the readiness at each scrape), `/healthz`
 //! (liveness: the process answers) and `/readyz` (rules compiled and, in upstream mode, the
 //! upstream accepts TCP connections; the probe result is cached for a second). The
 //! transparent modes have no single upstream: ready means the rules are compiled.
@@ -58,20 +59,30 @@ pub struct Admin {
     pub rules_compiled: bool,
 }
 
+impl Admin {
+    /// Ready, or why not (also `chainwall_ready`, set at each scrape).
+    pub async fn readiness(&self) -> Result<(), &'static str> {
+        match (self.rules_compiled, self.probe.upstream_up().await) {
+            (true, true) => Ok(()),
+            (false, _) => Err("rules not compiled\n"),
+            (true, false) => Err("upstream unreachable\n"),
+        }
+    }
+}
+
 /// Answers one admin request.
 pub async fn handle<B>(admin: Arc<Admin>, req: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     let text = |status: StatusCode, body: &'static str| (status, "text/plain; charset=utf-8", body.to_owned());
     let (status, content_type, body) = match req.uri().path() {
-        "/metrics" => (StatusCode::OK, OPENMETRICS, admin.metrics.encode()),
-        "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/readyz" => {
-            let rules = admin.rules_compiled;
-            match (rules, admin.probe.upstream_up().await) {
-                (true, true) => text(StatusCode::OK, "ready\n"),
-                (false, _) => text(StatusCode::SERVICE_UNAVAILABLE, "rules not compiled\n"),
-                (true, false) => text(StatusCode::SERVICE_UNAVAILABLE, "upstream unreachable\n"),
-            }
+        "/metrics" => {
+            admin.metrics.set_ready(admin.readiness().await.is_ok());
+            (StatusCode::OK, OPENMETRICS, admin.metrics.encode())
         }
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/readyz" => match admin.readiness().await {
+            Ok(()) => text(StatusCode::OK, "ready\n"),
+            Err(why) => text(StatusCode::SERVICE_UNAVAILABLE, why),
+        },
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     let mut resp = Response::new(Full::new(Bytes::from(body)));

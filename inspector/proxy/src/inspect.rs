@@ -46,6 +46,31 @@ pub fn inspects_response_body(rules: &RuleSet, headers: &HeaderMap) -> bool {
     s.response_body_access && s.response_mime_types.iter().any(|t| t.eq_ignore_ascii_case(ct))
 }
 
+impl Report {
+    /// The severity and category of a block, for the metric labels: the interrupting rule's
+    /// severity, else the highest among the logged matches; the first `attack-*` tag other
+    /// than `attack-generic` among the interrupting rule then the other matches (CRS's
+    /// blocking rule 949110 is only `attack-generic`: the category comes from the rules that
+    /// raised the score), else `attack-generic`, else `-`. Tags come from the loaded rules
+    /// (bounded); odd ones (not `[a-z0-9-]`, over 40 bytes) are skipped.
+    pub fn class(&self) -> (Option<u8>, &str) {
+        let stop = self.interruption.as_ref().map(|i| i.rule_id);
+        let decider = self.matches.iter().find(|m| Some(m.id) == stop);
+        let highest = self.matches.iter().filter_map(|m| m.severity).min();
+        let severity = decider.and_then(|m| m.severity).or(highest);
+        let tags = decider.into_iter().chain(&self.matches).flat_map(|m| &m.tags);
+        let attack = |t: &&String| {
+            t.starts_with("attack-")
+                && t.len() <= 40
+                && t.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        };
+        let mut attacks = tags.filter(attack);
+        let first = attacks.clone().find(|t| t.as_str() != "attack-generic");
+        let category = first.or_else(|| attacks.next()).map_or("-", String::as_str);
+        (severity, category)
+    }
+}
+
 impl<'r> Inspection<'r> {
     /// Phases 1 and 2 over the canonical request.
     pub fn request(tx: Transaction<'r>, req: &Canonical) -> (Self, Option<Interruption>) {
@@ -85,5 +110,41 @@ impl<'r> Inspection<'r> {
             took: Duration::ZERO,
         };
         Report { took: self.took + started.elapsed(), ..report }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use inspector_engine::seclang::EngineMode;
+    use inspector_engine::tx::{InterruptAction, Interruption, MatchedRule};
+
+    use super::{Duration, Report};
+
+    fn matched(id: u64, severity: Option<u8>, tags: &[&str]) -> MatchedRule {
+        let tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        MatchedRule { id, phase: 2, msg: String::new(), data: String::new(), severity, tags, logged: true }
+    }
+
+    fn report(stop: Option<u64>, matches: Vec<MatchedRule>) -> Report {
+        let interruption = stop.map(|rule_id| Interruption { rule_id, status: 403, action: InterruptAction::Deny });
+        Report { interruption, matches, anomaly_score: None, engine: EngineMode::On, took: Duration::ZERO }
+    }
+
+    #[test]
+    fn the_class_of_a_block_comes_from_the_decider_and_the_rules_that_scored() {
+        // CRS: 942100 scores (attack-sqli), 949110 blocks (attack-generic, CRITICAL).
+        let crs = report(
+            Some(949_110),
+            vec![
+                matched(942_100, Some(2), &["application-multi", "attack-sqli"]),
+                matched(949_110, Some(2), &["attack-generic"]),
+            ],
+        );
+        assert_eq!(crs.class(), (Some(2), "attack-sqli"));
+        let generic = report(Some(7), vec![matched(7, None, &["attack-generic"]), matched(8, Some(4), &[])]);
+        assert_eq!(generic.class(), (Some(4), "attack-generic"), "the highest severity among the matches");
+        let odd = report(Some(9), vec![matched(9, Some(3), &["attack-Weird Tag", "attack-xss"])]);
+        assert_eq!(odd.class(), (Some(3), "attack-xss"), "odd tags are skipped");
+        assert_eq!(report(Some(0), vec![]).class(), (None, "-"));
     }
 }

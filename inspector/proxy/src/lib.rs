@@ -17,12 +17,15 @@
 
 pub mod accept;
 pub mod audit;
+pub mod body;
+pub mod conclude;
 pub mod config;
 pub mod dial;
 pub mod flows;
 pub mod forward;
 pub mod health;
 pub mod id;
+pub mod idle;
 pub mod inspect;
 pub mod metrics;
 pub mod origin;
@@ -33,8 +36,10 @@ pub mod reload;
 pub mod request;
 pub mod respond;
 pub mod rules;
+pub mod sign;
 pub mod strict;
 pub mod tap;
+pub mod upgrade;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -145,17 +150,22 @@ pub async fn start_with_origin(
         block_status: config.block_status,
         max_body: config.max_body,
         max_header_bytes: config.max_header_bytes,
-        body_timeout: config.body_timeout,
+        timeouts: config.timeouts,
+        sign: config.sign,
         metrics: metrics.clone(),
         audit,
-        pools: Pools::new(config.upstream_mark, matches!(config.mode, Mode::Tproxy { spoof_client: true })),
+        pools: Pools::new(
+            config.upstream_mark,
+            matches!(config.mode, Mode::Tproxy { spoof_client: true }),
+            config.timeouts.upstream_connect,
+        ),
         ids: id::Ids::default(),
         permits: Arc::new(Semaphore::new(config.max_concurrent)),
         inspected,
     });
     let admin = Arc::new(Admin { metrics: metrics.clone(), probe: Probe::new(upstream), rules_compiled: true });
     let (shutdown, watch) = watch::channel(false);
-    let builder = accept::builder(config.header_timeout, config.max_header_bytes);
+    let builder = accept::builder(config.timeouts.header, config.max_header_bytes);
     let reloader = config.policy.map(|source| {
         let extra = config.rules.clone();
         Arc::new(Reloader {

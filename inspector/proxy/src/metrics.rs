@@ -1,8 +1,10 @@
 //! Prometheus metrics (prometheus-client, OpenMetrics text).
 //!
 //! Labels are bounded: `verdict` is one of [`Outcome::label`], `policy` a configured
-//! SecurityPolicy name (`-` with plain `--rules`), and `rule_id` always an id of a loaded
-//! rule set (anything else would be counted as `other`).
+//! SecurityPolicy name (`-` with plain `--rules`), `namespace` a namespace the flow map
+//! names (`-` when unknown), `rule_id` always an id of a loaded rule set (anything else
+//! would be counted as `other`), `severity` one of the eight syslog names or `-`, and
+//! `category` an `attack-*` tag of a loaded rule or `-` (see [`crate::inspect::Report::class`]).
 
 use std::collections::BTreeSet;
 use std::sync::{PoisonError, RwLock};
@@ -49,13 +51,42 @@ impl Outcome {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VerdictLabels {
     policy: String,
+    namespace: String,
     verdict: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BlockLabels {
     policy: String,
+    namespace: String,
     rule_id: String,
+    severity: &'static str,
+    category: String,
+}
+
+/// Where a transaction was inspected: its policy and its destination's namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    pub policy: &'a str,
+    pub namespace: &'a str,
+}
+
+/// The syslog severity names of `severity:0..7` (`-`: none).
+pub fn severity_name(severity: Option<u8>) -> &'static str {
+    const NAMES: [&str; 8] = ["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"];
+    severity.and_then(|s| NAMES.get(usize::from(s)).copied()).unwrap_or("-")
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyReasonLabels {
+    policy: String,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyActionLabels {
+    policy: String,
+    action: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -85,6 +116,9 @@ pub struct Metrics {
     rules_loaded: Gauge,
     reloads: Family<ResultLabels, Counter>,
     flows_refused: Family<ReasonLabels, Counter>,
+    over_limit: Family<PolicyActionLabels, Counter>,
+    bypass: Family<PolicyReasonLabels, Counter>,
+    ready: Gauge,
     /// Every rule id ever loaded (reloads only add: the label stays bounded by the rule sets).
     known_ids: RwLock<BTreeSet<u64>>,
 }
@@ -127,6 +161,20 @@ impl Metrics {
         for reason in ["no_original_dst", "loop", "no_policy"] {
             let _ = flows_refused.get_or_create(&ReasonLabels { reason });
         }
+        let over_limit = Family::<PolicyActionLabels, Counter>::default();
+        registry.register(
+            "chainwall_body_over_limit",
+            "Request bodies over the policy's inspected limit, by action (reject: 413; process_partial: prefix inspected)",
+            over_limit.clone(),
+        );
+        let bypass = Family::<PolicyReasonLabels, Counter>::default();
+        registry.register(
+            "chainwall_bypass",
+            "Requests forwarded without full inspection, by reason (body_prefix: only the body's prefix was inspected)",
+            bypass.clone(),
+        );
+        let ready = Gauge::default();
+        registry.register("chainwall_ready", "1 when /readyz answers ready (set at each scrape)", ready.clone());
         rules_loaded.set(i64::try_from(known_ids.len()).unwrap_or(i64::MAX));
         let known_ids = RwLock::new(known_ids);
         Self {
@@ -139,6 +187,9 @@ impl Metrics {
             rules_loaded,
             reloads,
             flows_refused,
+            over_limit,
+            bypass,
+            ready,
             known_ids,
         }
     }
@@ -159,15 +210,31 @@ impl Metrics {
         RuleLabels { rule_id }
     }
 
-    /// Counts one transaction of `policy` (a configured SecurityPolicy name: bounded).
-    pub fn request(&self, policy: &str, outcome: Outcome) {
-        self.requests.get_or_create(&VerdictLabels { policy: policy.to_owned(), verdict: outcome.label() }).inc();
+    /// Counts one transaction in `scope` (a configured policy and namespace: bounded).
+    pub fn request(&self, scope: Scope<'_>, outcome: Outcome) {
+        let Scope { policy, namespace } = scope;
+        let labels = VerdictLabels { policy: policy.into(), namespace: namespace.into(), verdict: outcome.label() };
+        self.requests.get_or_create(&labels).inc();
     }
 
-    /// Counts a block by `rule_id` under `policy`.
-    pub fn blocked(&self, policy: &str, rule_id: u64) {
+    /// Counts a block by `rule_id` in `scope`; `class` is the severity and category of the
+    /// block ([`crate::inspect::Report::class`]).
+    pub fn blocked(&self, scope: Scope<'_>, rule_id: u64, class: (Option<u8>, &str)) {
         let RuleLabels { rule_id } = self.rule(rule_id);
-        self.blocked.get_or_create(&BlockLabels { policy: policy.to_owned(), rule_id }).inc();
+        let Scope { policy, namespace } = scope;
+        let (severity, category) = (severity_name(class.0), class.1.to_owned());
+        let labels = BlockLabels { policy: policy.into(), namespace: namespace.into(), rule_id, severity, category };
+        self.blocked.get_or_create(&labels).inc();
+    }
+
+    /// Counts a body over the limit; `action` is `reject` or `process_partial`.
+    pub fn body_over_limit(&self, scope: Scope<'_>, action: &'static str) {
+        self.over_limit.get_or_create(&PolicyActionLabels { policy: scope.policy.into(), action }).inc();
+    }
+
+    /// Counts a request forwarded without full inspection; `reason` is `body_prefix`.
+    pub fn bypass(&self, scope: Scope<'_>, reason: &'static str) {
+        self.bypass.get_or_create(&PolicyReasonLabels { policy: scope.policy.into(), reason }).inc();
     }
 
     /// Counts a logged match of `rule_id`.
@@ -188,6 +255,11 @@ impl Metrics {
     /// Counts a refused flow; `reason` is one of `no_original_dst`, `loop`, `no_policy`.
     pub fn flow_refused(&self, reason: &'static str) {
         self.flows_refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Sets `chainwall_ready`.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.set(i64::from(ready));
     }
 
     /// The rules-loaded gauge's value.

@@ -58,6 +58,9 @@ struct Metadata {
 struct FlowShape {
     destination: String,
     policy: String,
+    /// The destination pod's namespace (the `namespace` metric label and audit field).
+    #[serde(default)]
+    namespace: Option<String>,
 }
 
 /// One problem in a policy file: `file: field: message`.
@@ -87,6 +90,15 @@ pub struct PolicyErrors(pub Vec<PolicyError>);
 pub struct Document {
     pub policies: BTreeMap<String, (PathBuf, SecurityPolicySpec)>,
     pub flows: BTreeMap<SocketAddr, String>,
+    /// The destination's namespace, for the flows that name one.
+    pub namespaces: BTreeMap<SocketAddr, String>,
+}
+
+/// Whether `name` is a Kubernetes namespace name (an RFC 1123 label).
+pub fn valid_namespace(name: &str) -> bool {
+    let inner = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-';
+    let b = name.as_bytes();
+    (1..=63).contains(&b.len()) && b.iter().all(|&c| inner(c)) && b[0] != b'-' && b[b.len() - 1] != b'-'
 }
 
 /// The files a `--policy` path stands for.
@@ -155,6 +167,14 @@ pub fn read(path: &Path) -> Result<Document, PolicyErrors> {
                     errors.push(err(format!("{field}.destination"), format!("{addr} is mapped twice")));
                 }
                 Ok(addr) => {
+                    match flow.namespace {
+                        Some(ns) if !valid_namespace(&ns) => errors.push(err(
+                            format!("{field}.namespace"),
+                            format!("`{ns}`: expected a namespace name (RFC 1123 label)"),
+                        )),
+                        Some(ns) => drop(doc.namespaces.insert(addr, ns)),
+                        None => {}
+                    }
                     doc.flows.insert(addr, flow.policy.clone());
                     flow_files.push((file.clone(), field, flow.policy));
                 }
@@ -180,6 +200,7 @@ pub fn read(path: &Path) -> Result<Document, PolicyErrors> {
 pub struct Compiled {
     pub policies: BTreeMap<String, Loaded>,
     pub flows: BTreeMap<SocketAddr, String>,
+    pub namespaces: BTreeMap<SocketAddr, String>,
 }
 
 impl Compiled {
@@ -215,7 +236,11 @@ pub fn compile(doc: &Document, crs: &CrsPaths, extra: &[PathBuf]) -> Result<Comp
             Err(e) => errors.push(err(e.to_string())),
         }
     }
-    if errors.is_empty() { Ok(Compiled { policies, flows: doc.flows.clone() }) } else { Err(PolicyErrors(errors)) }
+    if errors.is_empty() {
+        Ok(Compiled { policies, flows: doc.flows.clone(), namespaces: doc.namespaces.clone() })
+    } else {
+        Err(PolicyErrors(errors))
+    }
 }
 
 /// Reads, validates and compiles; then picks the policy of `destination` (upstream mode).
@@ -229,9 +254,17 @@ pub fn load(path: &Path, crs: &CrsPaths, extra: &[PathBuf], destination: SocketA
         }]));
     }
     let compiled = compile(&doc, crs, extra)?;
-    compiled.take(destination).map(|(_, loaded)| loaded).ok_or_else(|| {
-        PolicyErrors(vec![PolicyError { file: path.into(), field: "flows".into(), message: "unresolved flow".into() }])
-    })
+    let namespace = doc.namespaces.get(&destination).map(|ns| (destination, ns.clone()));
+    compiled
+        .take(destination)
+        .map(|(_, loaded)| Loaded { namespaces: namespace.into_iter().collect(), ..loaded })
+        .ok_or_else(|| {
+            PolicyErrors(vec![PolicyError {
+                file: path.into(),
+                field: "flows".into(),
+                message: "unresolved flow".into(),
+            }])
+        })
 }
 
 mod spec;

@@ -1,38 +1,43 @@
 //! One transaction, phase by phase:
 //!
 //! ```text
-//! admit (--max-concurrent, else 503) ─▶ request (canonical head, body ≤ --max-body)
-//!   ─▶ inspect phases 1-2 ─▶ block? ─▶ forward (canonical request, pooled client)
+//! admit (--max-concurrent, else 503) ─▶ request (canonical head) ─▶ policy of the flow
+//!   ─▶ body (within the policy's limit: crate::body) ─▶ inspect phases 1-2 ─▶ block?
+//!   ─▶ forward (canonical request, pooled client; a WebSocket 101 switches: crate::upgrade)
 //!   ─▶ inspect phases 3-4 (only when the rules have response rules) ─▶ finish (phase 5)
-//!   ─▶ conclude (metrics, audit line, response)
+//!   ─▶ conclude (metrics, audit line, response: crate::conclude)
 //! ```
 //!
-//! Nothing is forwarded before phases 1-2 have run over the whole buffered body. The rules
+//! Nothing is forwarded before phases 1-2 have run over the whole buffered body, except the
+//! uninspected rest of a body over a `ProcessPartial` limit (counted as a bypass). The rules
 //! come from the policy of the flow's original destination ([`Flows::select`]); a flow with
 //! no policy is answered 503.
 
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, HeaderValue};
 use http::{Request, Response, StatusCode, Version};
+use hyper::upgrade::OnUpgrade;
 use inspector_engine::ruleset::RuleSet;
-use inspector_engine::tx::{Connection, InterruptAction};
+use inspector_engine::tx::Connection;
 use tokio::sync::Semaphore;
 
-use crate::audit::{AuditLog, Record};
+use crate::audit::AuditLog;
+use crate::body::{self, BodyLimit, Read};
+use crate::config::Timeouts;
 use crate::dial::Pools;
 use crate::flows::Flows;
-use crate::forward::{self, UpstreamError};
+use crate::forward::{self, BoxError};
 use crate::id::Ids;
-use crate::inspect::{self, Inspection, Report};
-use crate::metrics::{Metrics, Outcome};
+use crate::inspect::{self, Inspection};
+use crate::metrics::{Metrics, Outcome, Scope};
 use crate::origin::Flow;
 use crate::request::{self, Canonical, Rejection};
 use crate::respond::{self, ProxyBody};
+use crate::sign::Signer;
 use crate::strict::Framing;
 use crate::tap::Heads;
+use crate::upgrade;
 
 /// The connection is closed without a response (a rule's `drop` action).
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +53,9 @@ pub struct Proxy {
     pub block_status: StatusCode,
     pub max_body: u64,
     pub max_header_bytes: usize,
-    pub body_timeout: Duration,
+    pub timeouts: Timeouts,
+    /// The signed marker header added to every forwarded request.
+    pub sign: Option<Signer>,
     pub metrics: Arc<Metrics>,
     pub audit: Option<AuditLog>,
     /// Upstream connections, pooled by original destination (and client address when spoofing).
@@ -73,12 +80,12 @@ impl Active {
     }
 }
 
-/// Who a transaction is: its id, its flow and the policy inspecting it.
+/// Who a transaction is: its id, its flow and where it is inspected.
 #[derive(Debug, Clone, Copy)]
-struct Who<'a> {
-    id: &'a str,
-    flow: Flow,
-    policy: &'a str,
+pub(crate) struct Who<'a> {
+    pub id: &'a str,
+    pub flow: Flow,
+    pub scope: Scope<'a>,
 }
 
 /// A hook receiving each inspected canonical request (tests compare it with what the
@@ -92,7 +99,7 @@ impl std::fmt::Debug for Inspected {
     }
 }
 
-type Answer = Result<Response<ProxyBody>, Dropped>;
+pub(crate) type Answer = Result<Response<ProxyBody>, Dropped>;
 
 impl Proxy {
     /// The rules in force now.
@@ -109,7 +116,8 @@ impl Proxy {
     /// connection. A chunked request or a refusal closes the connection.
     pub async fn handle<B>(self: Arc<Self>, flow: Flow, heads: Heads, req: Request<B>) -> Answer
     where
-        B: http_body::Body<Data = Bytes> + Unpin,
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
     {
         let id = self.ids.next();
         let close = match req.version() {
@@ -120,58 +128,102 @@ impl Proxy {
             },
         };
         let answer = self.clone().transact(flow, id, req).await;
+        if answer.as_ref().is_ok_and(|resp| resp.status() == StatusCode::SWITCHING_PROTOCOLS) {
+            heads.stop();
+        }
         match answer {
-            Ok(mut resp) if close => {
-                resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-                Ok(resp)
-            }
+            Ok(resp) if close => Ok(respond::closing(resp)),
             answer => answer,
         }
     }
 
     async fn transact<B>(self: Arc<Self>, flow: Flow, id: String, req: Request<B>) -> Answer
     where
-        B: http_body::Body<Data = Bytes> + Unpin,
+        B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: Into<BoxError>,
     {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
             return Ok(self.reject(Rejection::Overloaded, &id, flow));
         };
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        let switch = upgrade::is_websocket(&parts).then(|| parts.extensions.remove::<OnUpgrade>()).flatten();
         let (mut canon, declared) = match request::head(&parts, self.max_header_bytes) {
             Ok(head) => head,
             Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
         };
-        let read = request::body(&mut canon, declared, body, self.max_body);
-        match tokio::time::timeout(self.body_timeout, read).await {
-            Ok(Ok(())) => {}
-            Ok(Err(rejection)) => return Ok(self.reject(rejection, &id, flow)),
-            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
+        if switch.is_some() {
+            upgrade::keep_upgrade(&mut canon);
         }
-        let Some(active) = self.active().select(flow.destination) else {
+        if let Some(signer) = &self.sign {
+            // Only the inspector may produce the marker: a client's copy is not even inspected.
+            canon.headers.remove(signer.header());
+        }
+        let flows = self.active();
+        let namespace = flows.namespace(flow.destination);
+        let Some(active) = flows.select(flow.destination) else {
             tracing::warn!(request_id = id, destination = %flow.destination, "no policy for this destination: refused");
             self.metrics.flow_refused("no_policy");
-            self.metrics.request("-", Outcome::Reject);
-            return Ok(respond::refused(StatusCode::SERVICE_UNAVAILABLE, &id));
+            self.metrics.request(Scope { policy: "-", namespace }, Outcome::Reject);
+            return Ok(respond::closing(respond::refused(StatusCode::SERVICE_UNAVAILABLE, &id)));
         };
-        let who = Who { id: &id, flow, policy: &active.policy };
+        let scope = Scope { policy: &active.policy, namespace };
+        let limit = BodyLimit::new(self.max_body, &active.rules.settings);
+        let rest = match tokio::time::timeout(self.timeouts.body, body::read(&mut canon, declared, body, limit)).await {
+            Ok(Ok(Read::Whole)) => None,
+            Ok(Ok(Read::Partial { rest })) => {
+                self.metrics.body_over_limit(scope, "process_partial");
+                Some(rest)
+            }
+            Ok(Err(rejection)) => {
+                if rejection == Rejection::BodyTooLarge {
+                    self.metrics.body_over_limit(scope, "reject");
+                }
+                return Ok(self.reject(rejection, &id, flow));
+            }
+            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
+        };
+        let who = Who { id: &id, flow, scope };
         let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
-        let client = self.pools.for_client(flow.client.ip());
-        let (mut inspection, stop) = Inspection::request(tx, &canon);
+        let (inspection, stop) = Inspection::request(tx, &canon);
         if stop.is_some() {
             return self.conclude(who, &canon, inspection.finish(), None);
         }
         if let Some(hook) = &self.inspected {
             (hook.0)(&canon);
         }
+        if rest.is_some() {
+            self.metrics.bypass(scope, "body_prefix");
+        }
+        let outgoing = forward::outgoing(canon.body.clone(), rest);
+        self.forward(who, &canon, (&active, inspection), (outgoing, switch)).await
+    }
+
+    /// Sends the inspected request upstream; phases 3-4 when the rules have response rules.
+    async fn forward(
+        &self,
+        who: Who<'_>,
+        canon: &Canonical,
+        (active, mut inspection): (&Active, Inspection<'_>),
+        (outgoing, switch): (forward::Outgoing, Option<OnUpgrade>),
+    ) -> Answer {
+        let Who { id, flow, .. } = who;
+        let idle = self.timeouts.idle;
+        let relay = |resp: Response<_>| match switch {
+            Some(client) => upgrade::relay(resp, client, id, idle),
+            None => respond::upstream(resp, id),
+        };
+        let client = self.pools.for_client(flow.client.ip());
+        let marker = self.sign.as_ref().map(|s| (s.header().clone(), s.value(id)));
+        let sent =
+            forward::send(&client, canon, (flow.destination, &marker), (outgoing, self.timeouts.upstream_response));
         if !active.needs_response {
             let report = inspection.finish();
-            let upstream = forward::send(&client, &canon, flow.destination).await;
-            let upstream = upstream.map(|resp| respond::upstream(resp, &id));
-            return self.conclude(who, &canon, report, Some(upstream));
+            let upstream = sent.await.map(relay);
+            return self.conclude(who, canon, report, Some(upstream));
         }
-        let resp = match forward::send(&client, &canon, flow.destination).await {
+        let resp = match sent.await {
             Ok(resp) => resp,
-            Err(e) => return self.conclude(who, &canon, inspection.finish(), Some(Err(e))),
+            Err(e) => return self.conclude(who, canon, inspection.finish(), Some(Err(e))),
         };
         let (parts, body) = resp.into_parts();
         // A response-phase interruption is kept by the transaction and reported by `finish`.
@@ -179,69 +231,12 @@ impl Proxy {
             let limit = usize::try_from(active.rules.settings.response_body_limit).unwrap_or(usize::MAX);
             forward::buffer_prefix(body, limit).await.map(|(prefix, body)| {
                 inspection.response(parts.status.as_u16(), &parts.headers, Some(&prefix));
-                respond::upstream(Response::from_parts(parts, body), &id)
+                respond::upstream(Response::from_parts(parts, body), id)
             })
         } else {
             inspection.response(parts.status.as_u16(), &parts.headers, None);
-            Ok(respond::upstream(Response::from_parts(parts, body), &id))
+            Ok(relay(Response::from_parts(parts, body)))
         };
-        self.conclude(who, &canon, inspection.finish(), Some(resp))
-    }
-
-    fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
-        tracing::debug!(request_id = id, %rejection, "request refused");
-        self.metrics.request(&self.active().label(flow.destination), Outcome::Reject);
-        let mut resp = respond::refused(rejection.status(), id);
-        resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-        resp
-    }
-
-    /// Metrics, audit line and the client's answer, from the engine's report and (when the
-    /// request was forwarded) the upstream's response.
-    fn conclude(
-        &self,
-        who: Who<'_>,
-        canon: &Canonical,
-        report: Report,
-        upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
-    ) -> Answer {
-        let Who { id, flow, policy } = who;
-        self.metrics.inspection(report.took);
-        for m in &report.matches {
-            self.metrics.rule_match(m.id);
-        }
-        let outcome = match (&report.interruption, &upstream) {
-            (Some(_), _) => Outcome::Block,
-            (None, Some(Err(_))) => Outcome::UpstreamError,
-            (None, _) if report.matches.is_empty() => Outcome::Pass,
-            (None, _) => Outcome::Detect,
-        };
-        self.metrics.request(policy, outcome);
-        if let Some(stop) = &report.interruption {
-            self.metrics.blocked(policy, stop.rule_id);
-        }
-        if let Some(audit) = &self.audit
-            && (report.interruption.is_some() || !report.matches.is_empty())
-        {
-            let verdict = if report.interruption.is_some() { "block" } else { "detect" };
-            let ends = (flow.client.to_string(), flow.destination.to_string());
-            let mut record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
-            record.policy = policy;
-            audit.write(&record);
-        }
-        match (report.interruption, upstream) {
-            (Some(stop), _) => match stop.action {
-                InterruptAction::Deny => Ok(respond::blocked(self.block_status, id)),
-                InterruptAction::Redirect(url) => Ok(respond::redirect(&url, id)),
-                InterruptAction::Drop => Err(Dropped(stop.rule_id)),
-            },
-            (None, Some(Ok(resp))) => Ok(resp),
-            (None, Some(Err(e))) => {
-                tracing::warn!(request_id = id, error = %e, "upstream failed");
-                self.metrics.upstream_error();
-                Ok(respond::refused(StatusCode::BAD_GATEWAY, id))
-            }
-            (None, None) => Ok(respond::refused(StatusCode::INTERNAL_SERVER_ERROR, id)),
-        }
+        self.conclude(who, canon, inspection.finish(), Some(resp))
     }
 }

@@ -8,15 +8,12 @@
 //!   dropped; `Content-Length` is recomputed from the buffered body;
 //! - ambiguous framing (`Content-Length` with `Transfer-Encoding`, several `Content-Length`s,
 //!   several `Host`s) is refused with 400;
-//! - limits: the head over `--max-header-bytes` is 431, a body over `--max-body` is 413
-//!   (a declared length is refused before reading anything), a body slower than
-//!   `--body-timeout` is 408.
+//! - limits: the head over `--max-header-bytes` is 431 (the body: [`crate::body`]).
 
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, COOKIE, HOST, HeaderMap, HeaderName, HeaderValue, TRANSFER_ENCODING};
 use http::request::Parts;
 use http::{Method, StatusCode, Version};
-use http_body_util::BodyExt;
 
 use crate::path;
 
@@ -155,32 +152,6 @@ fn host(parts: &Parts) -> Result<HeaderValue, Rejection> {
 fn cookies(headers: &HeaderMap) -> Result<HeaderValue, Rejection> {
     let parts: Vec<&[u8]> = headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes).collect();
     HeaderValue::from_bytes(&parts.join(&b"; "[..])).map_err(|_| Rejection::BadRequest)
-}
-
-/// Buffers the body up to `max` bytes, then records it (and its length) in `canonical`.
-pub async fn body<B>(canonical: &mut Canonical, declared: Option<u64>, body: B, max: u64) -> Result<(), Rejection>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-{
-    if declared.is_some_and(|n| n > max) {
-        return Err(Rejection::BodyTooLarge);
-    }
-    let mut body = body;
-    let mut buf = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| Rejection::BadRequest)?;
-        if let Ok(data) = frame.into_data() {
-            if (buf.len() + data.len()) as u64 > max {
-                return Err(Rejection::BodyTooLarge);
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    if !buf.is_empty() || canonical.headers.contains_key(CONTENT_LENGTH) {
-        canonical.headers.insert(CONTENT_LENGTH, HeaderValue::from(buf.len()));
-    }
-    canonical.body = Bytes::from(buf);
-    Ok(())
 }
 
 /// The headers a `Connection` header names (hop-by-hop too).

@@ -51,6 +51,12 @@ pub fn refused(status: StatusCode, id: &str) -> Response<ProxyBody> {
     json(status, id, serde_json::json!({"error": reason, "request_id": id}))
 }
 
+/// `resp` with `Connection: close`: the connection ends after it.
+pub fn closing<B>(mut resp: Response<B>) -> Response<B> {
+    resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
 /// The upstream's response, hop-by-hop headers removed, with our id.
 pub fn upstream<B>(resp: Response<B>, id: &str) -> Response<ProxyBody>
 where

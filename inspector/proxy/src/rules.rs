@@ -2,8 +2,9 @@
 //! directives are concatenated in order and compiled once into a shared [`RuleSet`].
 //! [`Summary`] is what `--check-config` prints.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use inspector_engine::ruleset::{self, Item, RuleSet};
@@ -27,6 +28,8 @@ pub struct Loaded {
     pub summary: Summary,
     /// Every rule id (the bounded label values of the rule metrics).
     pub ids: BTreeSet<u64>,
+    /// The namespaces of the flows these rules serve (from a policy's flow map).
+    pub namespaces: BTreeMap<SocketAddr, String>,
 }
 
 /// What `--check-config` reports.
@@ -109,7 +112,7 @@ pub fn load_with(rendered: Option<(&str, &str)>, files: &[PathBuf]) -> Result<Lo
         response_body_access: rules.settings.response_body_access,
         ignored,
     };
-    Ok(Loaded { policy: "-".into(), rules, summary, ids })
+    Ok(Loaded { policy: "-".into(), rules, summary, ids, namespaces: BTreeMap::new() })
 }
 
 impl fmt::Display for Summary {

@@ -84,6 +84,15 @@ impl Heads {
     }
 }
 
+impl Heads {
+    /// Stops following the stream (it switched protocols: what follows are not HTTP heads).
+    pub fn stop(&self) {
+        let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        s.stopped = true;
+        s.buf = Vec::new();
+    }
+}
+
 /// A stream whose reads are also recorded in [`Heads`].
 #[derive(Debug)]
 pub struct Tap<S> {

@@ -36,7 +36,7 @@ fn the_flow_map_selects_the_policy_by_original_destination() {
     let policy = format!(
         "securityPolicies:\n  - metadata: {{name: shop}}\n    spec:\n      mode: Block\n      customRules:\n\
          \x20       - 'SecRule REQUEST_HEADERS:X-Attack \"@streq evil\" \"id:100,phase:1,deny,log\"'\n\
-         flows:\n  - {{destination: \"{NET}.2:8080\", policy: shop}}\n"
+         flows:\n  - {{destination: \"{NET}.2:8080\", policy: shop, namespace: shop-ns}}\n"
     );
     std::fs::write(dir.join("policy.yaml"), policy).unwrap();
     let (log8080, log9090) = (dir.join("8080.log"), dir.join("9090.log"));
@@ -96,8 +96,17 @@ fn the_flow_map_selects_the_policy_by_original_destination() {
     let value = |series: &str| {
         metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
     };
-    assert_eq!(value(r#"chainwall_requests_total{policy="shop",verdict="block"}"#), Some(1.0), "{metrics}");
-    assert_eq!(value(r#"chainwall_requests_total{policy="shop",verdict="pass"}"#), Some(1.0), "{metrics}");
+    assert_eq!(
+        value(r#"chainwall_requests_total{policy="shop",namespace="shop-ns",verdict="block"}"#),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        value(r#"chainwall_requests_total{policy="shop",namespace="shop-ns",verdict="pass"}"#),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="reject"}"#), Some(1.0), "{metrics}");
     assert_eq!(value(r#"chainwall_flows_refused_total{reason="no_policy"}"#), Some(1.0), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -113,8 +113,8 @@ fn redirect_mode_inspects_and_forwards_to_the_original_destination() {
     let value = |series: &str| {
         metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
     };
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="pass"}"#), Some(1.0), "{metrics}");
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="block"}"#), Some(2.0), "{metrics}");
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="pass"}"#), Some(1.0), "{metrics}");
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="block"}"#), Some(2.0), "{metrics}");
     assert_eq!(value(r#"chainwall_flows_refused_total{reason="loop"}"#), Some(1.0), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 }

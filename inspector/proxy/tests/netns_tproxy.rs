@@ -127,7 +127,7 @@ fn scenario(tag: &str, spoof: bool) {
     let value = |series: &str| {
         metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
     };
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="pass"}"#), Some(1.0), "{metrics}");
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="block"}"#), Some(2.0), "{metrics}");
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="pass"}"#), Some(1.0), "{metrics}");
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="block"}"#), Some(2.0), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 }

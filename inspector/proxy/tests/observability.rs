@@ -33,11 +33,23 @@ async fn metrics_count_verdicts_blocks_and_matches() {
     assert_eq!(status, 200);
     assert!(headers["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
     let value = |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing in\n{text}"));
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="pass"}"#), 1.0);
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="detect"}"#), 1.0);
-    assert_eq!(value(r#"chainwall_requests_total{policy="-",verdict="block"}"#), 3.0, "two SQLi and the canary");
-    assert_eq!(value(r#"chainwall_blocked_total{policy="-",rule_id="1001"}"#), 2.0);
-    assert_eq!(value(r#"chainwall_blocked_total{policy="-",rule_id="1"}"#), 1.0);
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="pass"}"#), 1.0);
+    assert_eq!(value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="detect"}"#), 1.0);
+    assert_eq!(
+        value(r#"chainwall_requests_total{policy="-",namespace="-",verdict="block"}"#),
+        3.0,
+        "two SQLi and the canary"
+    );
+    assert_eq!(
+        value(
+            r#"chainwall_blocked_total{policy="-",namespace="-",rule_id="1001",severity="critical",category="attack-sqli"}"#
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(r#"chainwall_blocked_total{policy="-",namespace="-",rule_id="1",severity="-",category="-"}"#),
+        1.0
+    );
     assert_eq!(value(r#"chainwall_rule_matches_total{rule_id="1002"}"#), 1.0);
     assert_eq!(metric(&text, r#"chainwall_rule_matches_total{rule_id="1003"}"#), None, "nolog rules are not counted");
     assert_eq!(value("chainwall_inspection_duration_seconds_count"), 5.0);
@@ -68,6 +80,7 @@ async fn audit_lines_carry_the_matched_rules() {
     );
     assert_eq!(line["destination"], up.addr.to_string());
     assert_eq!(line["policy"], "-", "plain --rules");
+    assert_eq!(line["namespace"], "-", "no flow map, no namespace");
     assert!(line["client"].as_str().unwrap().starts_with("127.0.0.1:"));
     let time = line["time"].as_str().unwrap();
     assert!(time.len() == 24 && time.ends_with('Z') && time.as_bytes()[10] == b'T', "{time}");
@@ -84,10 +97,12 @@ async fn health_is_liveness_and_ready_follows_the_upstream() {
     let admin = format!("http://{}", proxy.admin_addr);
     assert_eq!(get(format!("{admin}/healthz")).await.0, 200);
     assert_eq!(get(format!("{admin}/readyz")).await.0, 200);
+    assert_eq!(metric(&get(format!("{admin}/metrics")).await.2, "chainwall_ready"), Some(1.0));
     assert_eq!(get(format!("{admin}/nope")).await.0, 404);
     up.stop();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, _, body) = get(format!("{admin}/readyz")).await;
     assert_eq!((status, body.as_str()), (503, "upstream unreachable\n"));
+    assert_eq!(metric(&get(format!("{admin}/metrics")).await.2, "chainwall_ready"), Some(0.0), "the gauge follows");
     assert_eq!(get(format!("{admin}/healthz")).await.0, 200, "liveness does not depend on the upstream");
 }

@@ -37,7 +37,7 @@ fn policy(upstream: &str, blocked: &[&str]) -> String {
         .collect();
     format!(
         "securityPolicies:\n  - apiVersion: chainwall.dev/v1alpha1\n    kind: SecurityPolicy\n    metadata: {{name: shop}}\n\
-         \x20   spec:\n      mode: Block\n      customRules:\n{}flows:\n  - {{destination: \"{upstream}\", policy: shop}}\n",
+         \x20   spec:\n      mode: Block\n      customRules:\n{}flows:\n  - {{destination: \"{upstream}\", policy: shop, namespace: shop-ns}}\n",
         rules.concat()
     )
 }
@@ -131,8 +131,17 @@ async fn the_policy_is_enforced_and_reloaded_when_its_file_changes() {
     assert_eq!(metric(&running.metrics.encode(), SUCCESS), Some(1.0));
     assert!(up.received().iter().all(|r| !r.headers.iter().any(|(n, v)| n == "x-attack" && v == "v3")));
     let text = running.metrics.encode();
-    assert!(metric(&text, "chainwall_blocked_total{policy=\"shop\",rule_id=\"100\"}") >= Some(1.0), "{text}");
-    assert!(metric(&text, "chainwall_requests_total{policy=\"shop\",verdict=\"pass\"}") >= Some(1.0), "{text}");
+    assert!(
+        metric(
+            &text,
+            "chainwall_blocked_total{policy=\"shop\",namespace=\"shop-ns\",rule_id=\"100\",severity=\"-\",category=\"-\"}"
+        ) >= Some(1.0),
+        "{text}"
+    );
+    assert!(
+        metric(&text, "chainwall_requests_total{policy=\"shop\",namespace=\"shop-ns\",verdict=\"pass\"}") >= Some(1.0),
+        "{text}"
+    );
 }
 
 #[tokio::test]

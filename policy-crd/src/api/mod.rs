@@ -2,6 +2,7 @@
 
 mod l7_network_policy;
 mod netpol;
+mod redirect_plan;
 mod security_policy;
 mod selector;
 
@@ -9,6 +10,7 @@ pub use l7_network_policy::{
     Inspection, InspectionMode, L7NetworkPolicy, L7NetworkPolicySpec, L7NetworkPolicyStatus, SecurityPolicyRef,
 };
 pub use netpol::{EgressRule, IngressRule, IpBlock, Peer, PolicyType, Port};
+pub use redirect_plan::{RedirectPlan, RedirectPlanSpec, RedirectPlanStatus};
 pub use security_policy::{
     AllowRule, CrsSettings, EnforcementMode, Exclusion, FailureMode, HeaderMatch, Limits, OverLimitAction,
     SecurityPolicy, SecurityPolicySpec, SecurityPolicyStatus,

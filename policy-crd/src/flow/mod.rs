@@ -11,6 +11,7 @@ mod policy;
 mod ports;
 mod query;
 mod render;
+mod selection;
 mod selector;
 
 pub use delta::{Delta, SetChange};

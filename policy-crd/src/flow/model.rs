@@ -57,7 +57,7 @@ pub struct ContainerPort {
 }
 
 /// An L4 protocol NetworkPolicy can name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Protocol {
     /// The default when a port omits `protocol`.

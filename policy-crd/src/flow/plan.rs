@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::api::InspectionMode;
 
@@ -26,7 +27,7 @@ pub struct Plan {
 }
 
 /// What one node's agent programs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NodePlan {
     /// Node name.
     pub node: String,
@@ -35,39 +36,39 @@ pub struct NodePlan {
 }
 
 /// One pod's two sides. A side that is absent is not isolated: everything passes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LocalPod {
     /// `namespace/name`.
     pub pod: String,
     /// Its IP.
     pub ip: IpAddr,
     /// Inbound allows, when the pod is isolated for ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<Vec<Grant>>,
     /// Outbound allows, when the pod is isolated for egress.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub egress: Option<Vec<Grant>>,
 }
 
 /// Traffic one rule allows: from/to `peers` on `ports`, inspected when `inspect` is set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
     /// `namespace/name` of the policy.
     pub policy: String,
     /// The peer address set id; absent: any address.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peers: Option<String>,
     /// Destination ports; absent: any port of any protocol.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<PortRange>>,
     /// Set when the policy names a SecurityPolicy.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspect: Option<InspectWith>,
 }
 
 /// The SecurityPolicy and placement of an inspected grant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InspectWith {
     /// SecurityPolicy name.
@@ -77,7 +78,7 @@ pub struct InspectWith {
 }
 
 /// An inclusive port range of one protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct PortRange {
     /// Protocol.
     pub protocol: Protocol,
@@ -90,15 +91,15 @@ pub struct PortRange {
 /// Peers: pod IPs and CIDR blocks (each minus its exceptions) match on the address alone;
 /// `endpoints` match on address and destination port together (an egress named port, whose
 /// number depends on the destination pod: nft `ip daddr . tcp dport @set`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AddressSet {
     /// Pod IPs, sorted.
     pub addresses: BTreeSet<IpAddr>,
     /// `ipBlock`s.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<Block>,
     /// (address, port) pairs.
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub endpoints: BTreeSet<Endpoint>,
 }
 
@@ -112,7 +113,7 @@ impl AddressSet {
 }
 
 /// A destination address and port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Endpoint {
     /// Pod IP.
     pub address: IpAddr,
@@ -121,12 +122,14 @@ pub struct Endpoint {
 }
 
 /// An `ipBlock` in the plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Block {
     /// The range.
+    #[schemars(with = "String")]
     pub cidr: IpNet,
     /// Left-out sub-ranges.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<String>")]
     pub except: Vec<IpNet>,
 }
 

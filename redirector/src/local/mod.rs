@@ -18,6 +18,8 @@ mod tests;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use policy_crd::api::RedirectPlanSpec;
+use redirector::desired::{node_plan, node_spec};
 use redirector::nft::config::{Config, Families, Health};
 use redirector::nft::diff::diff;
 use redirector::nft::model::Ruleset;
@@ -79,14 +81,21 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// The desired state of every namespace this node programs.
+/// The desired state of every namespace this node programs, from a manifest directory.
 pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Target>> {
     let manifests = crate::load::manifests(dir)?;
     let netns = pods::netns_annotations(dir)?;
     let failure_modes =
         manifests.security_policies.iter().map(|(name, spec)| (name.clone(), spec.failure_mode)).collect();
-    let cfg = Config { families: Families::V4, failure_modes, health };
-    let (plan, sets) = manifests.engine().node_plan(&args.node);
+    render(args, &node_spec(&manifests.engine(), &args.node, &failure_modes, &netns), health)
+}
+
+/// The desired state of every namespace this node programs, from its plan (the `RedirectPlan`
+/// spec, which `redirector agent` reads from the apiserver).
+pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Result<Vec<Target>> {
+    let cfg = Config { families: Families::V4, failure_modes: spec.failure_modes.clone(), health };
+    let (plan, sets) = (node_plan(spec), &spec.address_sets);
+    let netns = &spec.netns;
     let mut out = Vec::new();
     match args.mode {
         Mode::Chain => {
@@ -100,7 +109,7 @@ pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Targe
             out.push(Target {
                 netns: node_ns,
                 role: "node".into(),
-                ruleset: node::node(&plan, &sets, &cfg, &chain),
+                ruleset: node::node(&plan, sets, &cfg, &chain),
                 routes: inspector::node_routes(&chain),
             });
             out.push(Target {
@@ -120,7 +129,7 @@ pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Targe
                 out.push(Target {
                     netns: Netns::parse(path),
                     role: format!("pod {}", pod.pod),
-                    ruleset: sidecar::sidecar(pod, &sets, &cfg, &sc),
+                    ruleset: sidecar::sidecar(pod, sets, &cfg, &sc),
                     routes: Vec::new(),
                 });
             }

@@ -10,8 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-/// The annotation naming a pod's network namespace.
-pub const NETNS_ANNOTATION: &str = "chainwall.dev/netns";
+pub use redirector::desired::NETNS_ANNOTATION;
 
 /// `namespace/name` → netns, for every pod in the manifests that has the annotation.
 pub fn netns_annotations(dir: &Path) -> Result<BTreeMap<String, String>> {

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod macros;
+pub mod prefilter;
 pub mod rule;
 pub mod targets;
 
@@ -23,6 +24,8 @@ pub struct RuleSet {
     pub phases: [Vec<Item>; 5],
     /// Engine settings from the config.
     pub settings: Settings,
+    /// The literal prefilter's automata and groups.
+    pub prefilters: prefilter::Prefilters,
 }
 
 /// One entry of a phase's list.
@@ -104,7 +107,7 @@ struct Exceptions<'a> {
 /// Compiles a parsed config. Data files (`@pmFromFile`) are read with `read_file`.
 pub fn compile(config: &Config, read_file: &dyn Fn(&Path) -> Result<String, String>) -> Result<RuleSet, CompileError> {
     let exceptions = gather(&config.directives);
-    let mut set = RuleSet { phases: Default::default(), settings: Settings::default() };
+    let mut set = RuleSet { phases: Default::default(), settings: Settings::default(), prefilters: Default::default() };
     let mut defaults: [Defaults; 5] = Default::default();
     let mut directives = config.directives.iter().peekable();
     while let Some(d) = directives.next() {
@@ -135,6 +138,7 @@ pub fn compile(config: &Config, read_file: &dyn Fn(&Path) -> Result<String, Stri
             other => settings(&mut set.settings, other),
         }
     }
+    set.prefilters = prefilter::build(&mut set.phases);
     Ok(set)
 }
 

@@ -56,6 +56,8 @@ pub struct Rule {
     pub ctls: Vec<Ctl>,
     /// The next rule of a chain.
     pub chain: Option<Box<Rule>>,
+    /// Its place in the literal prefilter, when eligible (set by the rule-set compiler).
+    pub prefilter: Option<super::prefilter::RulePrefilter>,
 }
 
 /// A rule's operator.
@@ -67,6 +69,9 @@ pub struct RuleOperator {
     pub negated: bool,
     /// The compiled operator.
     pub op: Box<dyn Operator>,
+    /// A parameter with macros (`@within %{tx.allowed_methods}`), parsed once: its text and
+    /// its parts.
+    pub param_macros: Option<(String, MacroString)>,
 }
 
 /// `SecDefaultAction` of one phase, applied to rules that follow it.
@@ -103,6 +108,10 @@ pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>
             name: spec.name.clone(),
             negated: spec.negated,
             op: operator::compile(&spec.name, &spec.param, load)?,
+            param_macros: MacroString::parse(&spec.param)
+                .ok()
+                .filter(MacroString::is_dynamic)
+                .map(|m| (spec.param.clone(), m)),
         }),
     };
     let all: Vec<&ActionSpec> = defaults.actions.iter().chain(actions).collect();
@@ -194,6 +203,7 @@ impl Rule {
             skip_after: None,
             ctls: Vec::new(),
             chain: None,
+            prefilter: None,
         }
     }
 }

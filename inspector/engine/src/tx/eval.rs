@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::resolve::Value;
 use super::state::Transaction;
+use super::transformed::Chain;
 use crate::operator::OpContext;
 use crate::ruleset::actions::AllowScope;
 use crate::ruleset::macros::MacroString;
@@ -29,6 +30,7 @@ impl Transaction<'_> {
             _ => self.allow = None,
         }
         self.transformed.clear();
+        self.unions.clear();
         let rules = self.rules;
         let items = &rules.phases[usize::from(phase.clamp(1, 5)) - 1];
         let mut skip = 0u32;
@@ -72,6 +74,9 @@ impl Transaction<'_> {
     /// Evaluates `rule` (part of the chain started by `head`); true when the whole rest of
     /// the chain matched and the actions ran.
     fn evaluate(&mut self, rule: &Rule, head: &Rule) -> bool {
+        if !self.may_match(rule) {
+            return false;
+        }
         let matches = self.collect(rule, head);
         if matches.is_empty() {
             return false;
@@ -93,7 +98,7 @@ impl Transaction<'_> {
         let Some(operator) = &rule.operator else {
             return vec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
         };
-        let mut values: Vec<Value<'_>> = Vec::new();
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(16);
         for target in &rule.targets {
             let start = values.len();
             self.resolve(target, &mut values);
@@ -104,15 +109,20 @@ impl Transaction<'_> {
                 values.push(Value { collection: target.collection, key: Cow::Borrowed(&[]), value: count });
             }
         }
-        values.retain(|v| !self.excluded(rule, head, v));
-        let expand = |text: &str| match MacroString::parse(text) {
-            Ok(m) => m.expand(|c, k| self.lookup(c, k, Some((head.id, "")))),
-            Err(_) => text.to_owned(),
+        if !rule.exclusions.is_empty() || self.overrides.removes_targets() {
+            values.retain(|v| !self.excluded(rule, head, v));
+        }
+        let expand = |text: &str| {
+            let lookup = |c, k: Option<&str>| self.lookup(c, k, Some((head.id, "")));
+            match &operator.param_macros {
+                Some((param, parsed)) if param == text => parsed.expand(lookup),
+                _ => MacroString::parse(text).map_or_else(|_| text.to_owned(), |m| m.expand(lookup)),
+            }
         };
         let mut out = Vec::new();
         for v in &values {
             let borrowed = matches!(v.value, Cow::Borrowed(_));
-            for candidate in self.transformed.candidates(rule, v.collection, &v.value, borrowed) {
+            for candidate in self.transformed.candidates(Chain::of(rule), v.collection, &v.value, borrowed) {
                 let mut captures = Vec::new();
                 let mut ctx = OpContext { expand: &expand, captures: rule.capture.then_some(&mut captures) };
                 if operator.op.evaluate(&candidate, &mut ctx) != operator.negated {
@@ -127,8 +137,7 @@ impl Transaction<'_> {
         if rule.exclusions.iter().any(|e| e.excludes(v.collection, &v.key)) {
             return true;
         }
-        let o = &self.overrides;
-        if o.removed_targets_by_id.is_empty() && o.removed_targets_by_tag.is_empty() {
+        if !self.overrides.removes_targets() {
             return false;
         }
         let name = v.name();

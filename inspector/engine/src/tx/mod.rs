@@ -10,6 +10,7 @@
 mod body;
 mod effects;
 mod eval;
+mod prefilter;
 mod resolve;
 mod state;
 mod transformed;

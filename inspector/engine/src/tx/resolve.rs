@@ -44,30 +44,10 @@ impl Transaction<'_> {
             let iter = values.iter().filter(|(k, _)| select.is_none_or(|s| s.matches(k)));
             out.extend(iter.map(|(k, _)| Value { collection: c, key: Cow::Borrowed(k), value: Cow::Borrowed(k) }));
         };
+        if let Some((values, yields_names)) = self.keyed(c) {
+            return if yields_names { names(values, out) } else { keyed(values, out) };
+        }
         match c {
-            C::Args => keyed(&self.args, out),
-            C::ArgsGet => keyed(&self.request.args_get, out),
-            C::ArgsPost => keyed(&self.body.args_post, out),
-            C::ArgsNames => names(&self.args, out),
-            C::ArgsGetNames => names(&self.request.args_get, out),
-            C::ArgsPostNames => names(&self.body.args_post, out),
-            C::RequestHeaders => keyed(&self.request.headers, out),
-            C::RequestHeadersNames => names(&self.request.headers, out),
-            C::RequestCookies => keyed(&self.request.cookies, out),
-            C::RequestCookiesNames => names(&self.request.cookies, out),
-            C::ResponseHeaders => keyed(&self.response.headers, out),
-            C::ResponseHeadersNames => names(&self.response.headers, out),
-            C::Files => keyed(&self.body.files, out),
-            C::FilesNames => keyed(&self.body.files_names, out),
-            C::FilesSizes => keyed(&self.body.files_sizes, out),
-            C::Tx => keyed(&self.tx, out),
-            C::Ip | C::Global | C::Session | C::User | C::Resource => keyed(&self.persistent[persistent(c)], out),
-            C::MatchedVars => keyed(&self.matched.vars, out),
-            C::MatchedVarsNames => names(&self.matched.vars, out),
-            C::MultipartFilename => keyed(&self.body.multipart_filenames, out),
-            C::MultipartName => keyed(&self.body.multipart_names, out),
-            C::MultipartPartHeaders => keyed(&self.body.multipart_part_headers, out),
-            C::FilesTmpContent => keyed(&self.body.files_tmp_content, out),
             // Only `XML:/*` (the root's text) is evaluated; other XPath selects nothing.
             C::Xml => {
                 let root = select.is_none_or(|s| matches!(s, Select::Key(k) if k == b"/*"));
@@ -93,11 +73,46 @@ impl Transaction<'_> {
                 _ => Vec::new(),
             };
         }
+        if let Some((values, names)) = self.keyed(collection) {
+            let mut found = values.iter().filter(|(k, _)| key.is_none_or(|key| k.eq_ignore_ascii_case(key.as_bytes())));
+            return found.next().map(|(k, v)| if names { k } else { v }.to_vec()).unwrap_or_default();
+        }
         let select = key.map(|k| Select::Key(k.as_bytes().to_vec()));
         let target = Target { collection, count: false, select };
         let mut out = Vec::new();
         self.resolve(&target, &mut out);
         out.into_iter().next().map(|v| v.value.into_owned()).unwrap_or_default()
+    }
+
+    /// The values behind a plain keyed collection, and whether it yields their names
+    /// (`ARGS_NAMES`) rather than their values.
+    fn keyed(&self, c: C) -> Option<(&Values, bool)> {
+        Some(match c {
+            C::Args => (&self.args, false),
+            C::ArgsGet => (&self.request.args_get, false),
+            C::ArgsPost => (&self.body.args_post, false),
+            C::ArgsNames => (&self.args, true),
+            C::ArgsGetNames => (&self.request.args_get, true),
+            C::ArgsPostNames => (&self.body.args_post, true),
+            C::RequestHeaders => (&self.request.headers, false),
+            C::RequestHeadersNames => (&self.request.headers, true),
+            C::RequestCookies => (&self.request.cookies, false),
+            C::RequestCookiesNames => (&self.request.cookies, true),
+            C::ResponseHeaders => (&self.response.headers, false),
+            C::ResponseHeadersNames => (&self.response.headers, true),
+            C::Files => (&self.body.files, false),
+            C::FilesNames => (&self.body.files_names, false),
+            C::FilesSizes => (&self.body.files_sizes, false),
+            C::Tx => (&self.tx, false),
+            C::Ip | C::Global | C::Session | C::User | C::Resource => (&self.persistent[persistent(c)], false),
+            C::MatchedVars => (&self.matched.vars, false),
+            C::MatchedVarsNames => (&self.matched.vars, true),
+            C::MultipartFilename => (&self.body.multipart_filenames, false),
+            C::MultipartName => (&self.body.multipart_names, false),
+            C::MultipartPartHeaders => (&self.body.multipart_part_headers, false),
+            C::FilesTmpContent => (&self.body.files_tmp_content, false),
+            _ => return None,
+        })
     }
 
     fn scalar(&self, c: C) -> Option<Cow<'_, [u8]>> {

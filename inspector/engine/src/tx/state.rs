@@ -98,6 +98,13 @@ pub(super) struct Overrides {
     pub force_request_body: bool,
 }
 
+impl Overrides {
+    /// Whether a `ctl` removed targets from rules.
+    pub fn removes_targets(&self) -> bool {
+        !self.removed_targets_by_id.is_empty() || !self.removed_targets_by_tag.is_empty()
+    }
+}
+
 /// One transaction.
 #[derive(Debug)]
 pub struct Transaction<'r> {
@@ -117,6 +124,7 @@ pub struct Transaction<'r> {
     pub(super) matches: Vec<MatchedRule>,
     pub(super) interruption: Option<Interruption>,
     pub(super) transformed: super::transformed::TransformCache,
+    pub(super) unions: super::prefilter::Unions,
 }
 
 impl<'r> Transaction<'r> {
@@ -138,6 +146,7 @@ impl<'r> Transaction<'r> {
             matches: Vec::new(),
             interruption: None,
             transformed: Default::default(),
+            unions: Default::default(),
         }
     }
 

@@ -10,6 +10,22 @@ use std::sync::Arc;
 
 use crate::ruleset::Rule;
 use crate::seclang::Collection as C;
+use crate::transform::Transform;
+
+/// A transformation chain to apply, and whether every changed step counts (`multiMatch`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Chain<'r> {
+    pub transforms: &'r [(String, Transform)],
+    pub keys: &'r [u64],
+    pub multi_match: bool,
+}
+
+impl<'r> Chain<'r> {
+    /// The chain of `rule`.
+    pub fn of(rule: &'r Rule) -> Self {
+        Self { transforms: &rule.transforms, keys: &rule.transform_keys, multi_match: rule.multi_match }
+    }
+}
 
 /// Bytes either borrowed from the request or shared from the cache.
 #[derive(Clone, Debug)]
@@ -103,7 +119,7 @@ impl TransformCache {
 
     /// The values the operator sees for `value` of `collection`: the final result, or with
     /// `multiMatch` the original and every result that differs from the one before.
-    pub fn candidates<'a>(&self, rule: &Rule, collection: C, value: &'a [u8], borrowed: bool) -> Candidates<'a> {
+    pub fn candidates<'a>(&self, rule: Chain<'_>, collection: C, value: &'a [u8], borrowed: bool) -> Candidates<'a> {
         let cacheable = Self::cacheable(collection, borrowed);
         let identity = (value.as_ptr() as usize, value.len());
         let lookup = |key: u64| self.results.borrow().get(&(identity.0, identity.1, key)).cloned();
@@ -114,7 +130,7 @@ impl TransformCache {
         // The common case: the whole chain was already applied to this value by another rule.
         if cacheable
             && !rule.multi_match
-            && let Some(hit) = rule.transform_keys.last().and_then(|key| lookup(*key))
+            && let Some(hit) = rule.keys.last().and_then(|key| lookup(*key))
         {
             return Candidates::One(Some(as_bytes(hit)));
         }
@@ -124,7 +140,7 @@ impl TransformCache {
         if rule.multi_match {
             out.push(current.clone());
         }
-        for ((_, transform), key) in rule.transforms.iter().zip(&rule.transform_keys) {
+        for ((_, transform), key) in rule.transforms.iter().zip(rule.keys) {
             let next = match cacheable.then(|| lookup(*key)).flatten() {
                 Some(hit) => {
                     original = matches!(hit, Cached::Original);

@@ -28,7 +28,10 @@ fn each_destination_gets_its_policy_and_an_unmapped_one_none() {
         (addr("10.0.0.6:8080"), "api".to_owned()),
         (addr("10.0.0.6:9090"), "api".to_owned()),
     ]);
-    let flows = Flows::from(Ruleset::PerFlow(Compiled { policies, flows }));
+    let namespaces = BTreeMap::from([(addr("10.0.0.5:8080"), "shop-ns".to_owned())]);
+    let flows = Flows::from(Ruleset::PerFlow(Compiled { policies, flows, namespaces }));
+    assert_eq!(flows.namespace(addr("10.0.0.5:8080")), "shop-ns");
+    assert_eq!(flows.namespace(addr("10.0.0.6:8080")), "-", "no namespace in the flow map");
     assert_eq!(flows.select(addr("10.0.0.5:8080")).unwrap().policy, "shop");
     assert_eq!(flows.select(addr("10.0.0.6:9090")).unwrap().policy, "api");
     assert!(flows.select(addr("10.0.0.5:9090")).is_none(), "an unmapped port must be refused");

@@ -16,10 +16,11 @@ fn write(name: &str, text: &str) -> PathBuf {
 fn a_valid_document() {
     let path = write(
         "valid",
-        "securityPolicies:\n  - apiVersion: chainwall.dev/v1alpha1\n    kind: SecurityPolicy\n    metadata: {name: shop}\n    spec: {mode: Detect, crs: {paranoiaLevel: 2}}\nflows:\n  - {destination: 10.0.0.5:8080, policy: shop}\n",
+        "securityPolicies:\n  - apiVersion: chainwall.dev/v1alpha1\n    kind: SecurityPolicy\n    metadata: {name: shop}\n    spec: {mode: Detect, crs: {paranoiaLevel: 2}}\nflows:\n  - {destination: 10.0.0.5:8080, policy: shop, namespace: shop-ns}\n  - {destination: 10.0.0.5:9090, policy: shop}\n",
     );
     let doc = read(&path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(doc.flows.len(), 1);
+    assert_eq!(doc.flows.len(), 2);
+    assert_eq!(doc.namespaces.values().collect::<Vec<_>>(), ["shop-ns"], "the namespace is optional");
     assert!(doc.policies.contains_key("shop"));
 }
 
@@ -28,6 +29,10 @@ fn errors_name_the_file_and_the_field() {
     let cases = [
         ("flows:\n  - {destination: nowhere, policy: shop}\n", "flows[0].destination: `nowhere`: expected ip:port"),
         ("flows:\n  - {destination: 10.0.0.5:80, policy: ghost}\n", "flows[0].policy: no SecurityPolicy `ghost`"),
+        (
+            "securityPolicies:\n  - {metadata: {name: a}}\nflows:\n  - {destination: 10.0.0.5:80, policy: a, namespace: Shop_NS}\n",
+            "flows[0].namespace: `Shop_NS`: expected a namespace name (RFC 1123 label)",
+        ),
         (
             "securityPolicies:\n  - {kind: Pod, metadata: {name: a}}\n",
             "securityPolicies[0].kind: expected SecurityPolicy",

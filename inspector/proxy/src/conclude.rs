@@ -1,0 +1,74 @@
+//! Phase "conclude": what a finished (or refused) transaction leaves behind: the metrics,
+//! the audit line, and the client's answer (the block, the refusal or the upstream's
+//! response).
+
+use http::{Response, StatusCode};
+use inspector_engine::tx::InterruptAction;
+
+use crate::audit::Record;
+use crate::forward::UpstreamError;
+use crate::inspect::Report;
+use crate::metrics::{Outcome, Scope};
+use crate::origin::Flow;
+use crate::proxy::{Answer, Dropped, Proxy, Who};
+use crate::request::{Canonical, Rejection};
+use crate::respond::{self, ProxyBody};
+
+impl Proxy {
+    pub(crate) fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
+        tracing::debug!(request_id = id, %rejection, "request refused");
+        let flows = self.active();
+        let policy = flows.label(flow.destination);
+        self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
+        respond::closing(respond::refused(rejection.status(), id))
+    }
+
+    /// Metrics, audit line and the client's answer, from the engine's report and (when the
+    /// request was forwarded) the upstream's response.
+    pub(crate) fn conclude(
+        &self,
+        who: Who<'_>,
+        canon: &Canonical,
+        report: Report,
+        upstream: Option<Result<Response<ProxyBody>, UpstreamError>>,
+    ) -> Answer {
+        let Who { id, flow, scope } = who;
+        self.metrics.inspection(report.took);
+        for m in &report.matches {
+            self.metrics.rule_match(m.id);
+        }
+        let outcome = match (&report.interruption, &upstream) {
+            (Some(_), _) => Outcome::Block,
+            (None, Some(Err(_))) => Outcome::UpstreamError,
+            (None, _) if report.matches.is_empty() => Outcome::Pass,
+            (None, _) => Outcome::Detect,
+        };
+        self.metrics.request(scope, outcome);
+        if let Some(stop) = &report.interruption {
+            self.metrics.blocked(scope, stop.rule_id, report.class());
+        }
+        if let Some(audit) = &self.audit
+            && (report.interruption.is_some() || !report.matches.is_empty())
+        {
+            let verdict = if report.interruption.is_some() { "block" } else { "detect" };
+            let ends = (flow.client.to_string(), flow.destination.to_string());
+            let mut record = Record::new(id, (canon.method.as_str(), &canon.target), ends, verdict, &report);
+            (record.policy, record.namespace) = (scope.policy, scope.namespace);
+            audit.write(&record);
+        }
+        match (report.interruption, upstream) {
+            (Some(stop), _) => match stop.action {
+                InterruptAction::Deny => Ok(respond::blocked(self.block_status, id)),
+                InterruptAction::Redirect(url) => Ok(respond::redirect(&url, id)),
+                InterruptAction::Drop => Err(Dropped(stop.rule_id)),
+            },
+            (None, Some(Ok(resp))) => Ok(resp),
+            (None, Some(Err(e))) => {
+                tracing::warn!(request_id = id, error = %e, "upstream failed");
+                self.metrics.upstream_error();
+                Ok(respond::refused(e.status(), id))
+            }
+            (None, None) => Ok(respond::refused(StatusCode::INTERNAL_SERVER_ERROR, id)),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The design under test: the synthetic cluster (policy-crd's generator), by default scheduled
+//! on one node so that every pod address lands in that node's chain-mode ruleset, rendered by
+//! `redirector::nft` and programmed into a namespace of our own. A pod change goes the agent's
+//! way: policy-crd `Delta` → `NodeState::apply` → render → diff → `nft -f`.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use policy_crd::flow::Engine;
+use policy_crd::synthetic::{self, Cluster, Size};
+use redirector::nft::config::{ChainConfig, Config, Families, Health};
+use redirector::nft::delta::NodeState;
+use redirector::nft::diff::diff;
+use redirector::nft::model::Ruleset;
+use redirector::nft::node::node;
+
+use crate::netns::Netns;
+
+/// The node whose ruleset is programmed.
+const NODE: &str = "node-0";
+
+/// A cluster programmed into a namespace.
+#[derive(Debug)]
+pub struct Programmed {
+    /// Its size.
+    pub size: Size,
+    engine: Engine,
+    state: NodeState,
+    ruleset: Ruleset,
+    /// The first programming: engine + plan, render + diff, `nft -f`.
+    pub times: [Duration; 3],
+    /// Set elements and rules in the ruleset.
+    pub elements: usize,
+    /// Rules.
+    pub rules: usize,
+}
+
+/// One pod added or removed: the agent's computation, the kernel's `nft -f`.
+#[derive(Clone, Copy, Debug)]
+pub struct Update {
+    /// Delta → apply → render → diff.
+    pub compute: Duration,
+    /// `nft -f` of the transaction.
+    pub kernel: Duration,
+}
+
+/// `pods` pods in `pods / 100` namespaces under `policies` policies, over `nodes` nodes (the
+/// ruleset measured is `node-0`'s).
+pub fn size(pods: usize, policies: usize, nodes: usize) -> Size {
+    Size { pods, namespaces: (pods / 100).max(1), policies, nodes: nodes.max(1) }
+}
+
+fn config() -> (Config, ChainConfig) {
+    let cfg = Config { families: Families::V4, failure_modes: Default::default(), health: Health::Healthy };
+    let chain = ChainConfig {
+        bridge: "cni0".into(),
+        inspector_port: "veth-cw-insp".into(),
+        inspector_mac: "02:c0:ff:ee:01:fe".into(),
+        inspector_ip: IpAddr::V4(Ipv4Addr::new(10, 255, 255, 254)),
+        steer_mark: 0x0010_0000,
+        steer_table: 101,
+        inspector_port_number: 15001,
+        tproxy_mark: 0x1,
+        tproxy_table: 100,
+    };
+    (cfg, chain)
+}
+
+fn render(state: &NodeState) -> Ruleset {
+    let (cfg, chain) = config();
+    node(&state.plan, &state.sets, &cfg, &chain)
+}
+
+/// Builds the cluster and programs it from scratch into `ns` (which holds nothing yet).
+pub fn program(size: Size, ns: &Netns) -> Result<Programmed, String> {
+    let start = Instant::now();
+    let Cluster { namespaces, pods, policies, security_policies } = synthetic::cluster(&size);
+    let engine = Engine::new(namespaces, pods, policies, security_policies);
+    let (plan, sets) = engine.node_plan(NODE);
+    let planned = start.elapsed();
+    let start = Instant::now();
+    let state = NodeState { plan, sets };
+    let ruleset = render(&state);
+    let tx = diff(&Ruleset::default(), &ruleset);
+    let rendered = start.elapsed();
+    let kernel = ns.nft(&tx.text)?;
+    let tables = &ruleset.tables;
+    let elements = tables.iter().flat_map(|t| &t.sets).map(|s| s.elements.len()).sum();
+    let rules = tables.iter().flat_map(|t| &t.chains).map(|c| c.rules.len()).sum();
+    Ok(Programmed { size, engine, state, ruleset, times: [planned, rendered, kernel], elements, rules })
+}
+
+impl Programmed {
+    /// Adds a pod scheduled on `node-0` (labelled like its neighbours, so it joins existing
+    /// sets), then removes it again: two updates, each checked to be element-only.
+    pub fn add_remove(&mut self, round: usize, ns: &Netns) -> Result<[Update; 2], String> {
+        let pod = synthetic::pod(&self.size, self.size.pods + round * self.size.nodes);
+        let key = pod.key();
+        let added = self.step(ns, |engine| engine.upsert_pod(pod))?;
+        let removed = self.step(ns, |engine| engine.remove_pod(&key))?;
+        Ok([added, removed])
+    }
+
+    fn step(
+        &mut self,
+        ns: &Netns,
+        change: impl FnOnce(&mut Engine) -> policy_crd::flow::Delta,
+    ) -> Result<Update, String> {
+        let start = Instant::now();
+        let delta = change(&mut self.engine);
+        let state = self.state.apply(&delta);
+        let ruleset = render(&state);
+        let tx = diff(&self.ruleset, &ruleset);
+        let compute = start.elapsed();
+        if !tx.replaced.is_empty() || tx.element_changes == 0 {
+            return Err(format!(
+                "a pod change was not a set-element update (replaced {:?}, {} element changes)",
+                tx.replaced, tx.element_changes
+            ));
+        }
+        let kernel = ns.nft(&tx.text)?;
+        self.state = state;
+        self.ruleset = ruleset;
+        Ok(Update { compute, kernel })
+    }
+}

@@ -1,0 +1,121 @@
+//! The agent loop: a watch on the node's RedirectPlan feeds the latest plan; every change and
+//! every interval, probe the inspector, render, reconcile (blocking: `nft`/`ip` processes) and
+//! report the status when it changed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use futures::StreamExt;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use policy_crd::api::RedirectPlan;
+use redirector::nft::config::Health;
+use tokio::sync::watch;
+
+use super::AgentArgs;
+use super::{netns, status};
+use crate::local::dataplane::Nft;
+use crate::local::{Mode, health, reconcile, render};
+
+/// Writes the plan's status when it differs from what the apiserver holds.
+pub async fn report(
+    api: &Api<RedirectPlan>,
+    plan: &RedirectPlan,
+    next: &policy_crd::api::RedirectPlanStatus,
+) -> Result<()> {
+    if plan.status.as_ref() == Some(next) {
+        return Ok(());
+    }
+    let node = plan.spec.node.clone();
+    api.patch_status(&node, &PatchParams::default(), &Patch::Merge(status::patch_body(next)))
+        .await
+        .with_context(|| format!("cannot write the status of RedirectPlan {node}"))?;
+    Ok(())
+}
+
+/// `redirector agent`.
+pub async fn run(args: &AgentArgs) -> Result<()> {
+    let local = args.dataplane.clone();
+    match local.mode {
+        Mode::Chain => local.chain_config()?.validate()?,
+        Mode::Sidecar => local.sidecar_config()?.validate()?,
+    }
+    if local.node.is_empty() {
+        bail!("--node is empty");
+    }
+    let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+    let client = Client::try_default().await.context("no kubeconfig and not in a cluster")?;
+    let api: Api<RedirectPlan> = Api::all(client);
+    let (latest, mut changed) = watch::channel::<Option<Arc<RedirectPlan>>>(None);
+    let config = watcher::Config::default().fields(&format!("metadata.name={}", local.node));
+    let stream = watcher(api.clone(), config).default_backoff().applied_objects();
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(plan) => _ = latest.send(Some(Arc::new(plan))),
+                Err(e) => eprintln!("redirector agent: watch: {e} (retrying)"),
+            }
+        }
+    });
+    let interval = Duration::from_millis(local.interval_ms.max(100));
+    let probe_timeout = Duration::from_millis(local.interval_ms.clamp(100, 1000));
+    let mut last_health = None;
+    let mut finder = netns::Finder::default();
+    loop {
+        if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
+            tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
+        }
+        let Some(plan) = changed.borrow_and_update().clone() else { continue };
+        let probe = readyz.clone();
+        let health =
+            tokio::task::spawn_blocking(move || probe.map_or(Health::Healthy, |r| r.probe(probe_timeout))).await?;
+        if last_health != Some(health) && readyz.is_some() {
+            println!("inspector health: {health:?}");
+        }
+        last_health = Some(health);
+        let mut spec = plan.spec.clone();
+        if args.discover_netns {
+            let mut scanner = std::mem::take(&mut finder);
+            let (scanner, found) = tokio::task::spawn_blocking(move || {
+                let found = scanner.scan();
+                (scanner, found)
+            })
+            .await?;
+            finder = scanner;
+            for pod in spec.pods.iter().filter(|p| !plan.spec.netns.contains_key(&p.pod)) {
+                if let Some(path) = found.get(&pod.ip) {
+                    spec.netns.insert(pod.pod.clone(), path.clone());
+                }
+            }
+        }
+        let args = local.clone();
+        let result = tokio::task::spawn_blocking(move || reconcile(&mut Nft, &render(&args, &spec, health)?)).await?;
+        let result = match result {
+            Ok(outcomes) => {
+                outcomes.iter().filter(|o| !o.unchanged()).for_each(|o| println!("{o}"));
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!("redirector agent: {e:#}");
+                Err(format!("{e:#}"))
+            }
+        };
+        let generation = plan.metadata.generation;
+        let next = status::after(
+            generation,
+            plan.spec.pods.len(),
+            result,
+            plan.status.as_ref(),
+            k8s_openapi::jiff::Timestamp::now(),
+        );
+        if let Err(e) = report(&api, &plan, &next).await {
+            eprintln!("redirector agent: {e:#}");
+        }
+        if local.once {
+            return Ok(());
+        }
+    }
+}
