@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::AgentArgs;
 use super::{netns, status};
 use crate::local::dataplane::Nft;
-use crate::local::{Mode, health, reconcile, render};
+use crate::local::{health, reconcile, render};
 
 /// Writes the plan's status when it differs from what the apiserver holds.
 pub async fn report(
@@ -38,10 +38,7 @@ pub async fn report(
 /// `redirector agent`.
 pub async fn run(args: &AgentArgs) -> Result<()> {
     let local = args.dataplane.clone();
-    match local.mode {
-        Mode::Chain => local.chain_config()?.validate()?,
-        Mode::Sidecar => local.sidecar_config()?.validate()?,
-    }
+    local.validate_placements()?;
     if local.node.is_empty() {
         bail!("--node is empty");
     }

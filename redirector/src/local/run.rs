@@ -11,7 +11,7 @@ use redirector::inspector_policy::{self, Options};
 use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
-use super::{LocalArgs, Mode, Outcome, health, reconcile, targets};
+use super::{LocalArgs, Outcome, health, reconcile, targets};
 
 /// The newest modification time under `dir` (the directory itself included).
 fn newest(dir: &Path) -> SystemTime {
@@ -30,8 +30,8 @@ fn newest(dir: &Path) -> SystemTime {
     latest
 }
 
-/// One-line switch: write each flow's `namespace` (for inspectors that know the field).
-const FLOW_NAMESPACE: bool = false;
+/// Write each flow's `namespace` (the inspector labels its metrics and audit with it).
+const FLOW_NAMESPACE: bool = true;
 
 /// Writes `--inspector-policy` (when given and changed) from the manifests' plan.
 fn hand_policy(args: &LocalArgs) -> Result<()> {
@@ -54,7 +54,7 @@ fn hand_policy(args: &LocalArgs) -> Result<()> {
 pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     args.validate()?;
     let readyz = args.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
-    if readyz.is_none() && args.mode == Mode::Chain {
+    if readyz.is_none() && args.mode.placements().chain {
         eprintln!("redirector: no --inspector-readyz: the inspector is assumed healthy (no failure-mode switch)");
     }
     let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));
