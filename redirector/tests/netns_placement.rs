@@ -88,3 +88,58 @@ fn a_chain_placed_flow_on_a_sidecar_node_is_dropped() {
     assert!(lab.counter(&server, "inet chainwall failed_closed") > before, "the drop was not counted");
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "", "the sidecar must not take a Chain-placed flow");
 }
+
+/// `app: client` may reach `app: authsrv` on TCP 8080, inspected Sidecar-placed by `lab-waf`.
+fn write_sidecar_policy(dir: &std::path::Path) {
+    let text = "apiVersion: chainwall.dev/v1alpha1\nkind: L7NetworkPolicy\nmetadata:\n  name: authsrv-ingress\n  \
+                namespace: lab\nspec:\n  podSelector:\n    matchLabels:\n      app: authsrv\n  policyTypes:\n  - Ingress\n  \
+                ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app: client\n    ports:\n    \
+                - protocol: TCP\n      port: 8080\n  securityPolicyRef:\n    name: lab-waf\n  inspection:\n    \
+                mode: Sidecar\n";
+    std::fs::write(dir.join("authsrv.yaml"), text).unwrap();
+}
+
+#[test]
+fn both_mode_inspects_each_flow_per_its_own_placement() {
+    if !prerequisites("both_mode_inspects_each_flow_per_its_own_placement") {
+        return;
+    }
+    let mut lab = Lab::new("w");
+    let client = lab.pod("client", 10);
+    let server = lab.pod("server", 20);
+    let authsrv = lab.pod("authsrv", 21);
+    let insp = lab.pod("insp", 30);
+    let tmp = tempfile::tempdir().unwrap();
+    let (chain_log, sidecar_log) = (tmp.path().join("inspector.log"), tmp.path().join("sidecar.log"));
+    std::fs::write(&chain_log, "").unwrap();
+    std::fs::write(&sidecar_log, "").unwrap();
+    lab.spawn(&server, "echo:server:8080");
+    lab.spawn(&authsrv, "echo:authsrv:8080");
+    lab.spawn(&insp, &format!("inspector:15001:{}", chain_log.display()));
+    lab.spawn(&authsrv, &format!("sidecar:15006:1337:{}", sidecar_log.display()));
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    let (srv, auth) = (format!("{NET}.20"), format!("{NET}.21"));
+    assert!(lab.wait_answer(&client, &srv, 8080, Duration::from_secs(10)).starts_with("server port=8080"));
+    assert!(lab.wait_answer(&client, &auth, 8080, Duration::from_secs(10)).starts_with("authsrv port=8080"));
+
+    let dir = tmp.path().join("manifests");
+    std::fs::create_dir(&dir).unwrap();
+    let pods = [PODS[0], PODS[1], Pod { name: "authsrv", app: "authsrv", octet: 21 }];
+    manifests::write(&dir, &lab, &pods, "Chain");
+    write_sidecar_policy(&dir);
+    let stderr = once_stderr(&lab, &dir, "both");
+    assert!(!stderr.contains("not programmed"), "{stderr}");
+
+    // Chain-placed: through the node's inspector; the server sees the client (transparent).
+    let answer = lab.probe(&client, &srv, 8080, 2000).expect("Chain-placed flow must pass through the inspector");
+    assert!(answer.starts_with(&format!("server port=8080 peer={NET}.10:")), "{answer}");
+    assert!(read(&chain_log).starts_with(&format!("{srv}:8080 {NET}.10:")), "inspector log: {}", read(&chain_log));
+    // Sidecar-placed: through authsrv's sidecar, which connects from the pod's own address.
+    let answer = lab.probe(&client, &auth, 8080, 2000).expect("Sidecar-placed flow must pass through the sidecar");
+    assert!(answer.starts_with(&format!("authsrv port=8080 peer={auth}:")), "not via the sidecar: {answer}");
+    assert!(read(&sidecar_log).starts_with(&format!("{auth}:8080 {NET}.10:")), "sidecar: {}", read(&sidecar_log));
+    assert_eq!(read(&chain_log).lines().count(), 1, "the chain inspector took the Sidecar-placed flow too");
+    // Only the pod with a Sidecar-placed port has a table of its own.
+    assert!(lab.ruleset(&authsrv).contains("table inet chainwall"));
+    assert!(!lab.ruleset(&server).contains("chainwall"), "{}", lab.ruleset(&server));
+}
