@@ -93,3 +93,20 @@ fn unprogrammed_placements_are_dropped_not_passed() {
     let both = sidecar::sidecar(frontend, &sets, &config(&manifests, Health::Healthy), &sidecar_config()).to_nft();
     assert!(!both.contains("dport 8080 goto fail_closed"), "with a chain inspector the node steers it");
 }
+
+/// A pod whose sidecar cannot be programmed (no known netns) on a node with both placements:
+/// the node drops its Sidecar-placed flows instead of leaving them to a sidecar that is not
+/// there; other pods' Sidecar-placed flows are still left to their sidecars.
+#[test]
+fn a_sidecarless_pods_sidecar_placed_flows_are_dropped_by_the_node() {
+    let manifests = examples();
+    let engine = manifests.engine();
+    let (plan, sets) = engine.node_plan("node-a");
+    let auth = plan.pods.iter().find(|p| p.pod.starts_with("shop/user-auth-")).unwrap();
+    let mut cfg = config(&manifests, Health::Healthy);
+    cfg.sidecarless.insert(auth.ip);
+    let text = node::node(&plan, &sets, &cfg, &chain_config()).to_nft();
+    let body = "ip saddr @peers.shop/user-auth-ingress/ingress/0 tcp dport 8001";
+    assert_eq!(text.matches(&format!("{body} goto fail_closed")).count(), 2, "bridge and inet steering:\n{text}");
+    assert_eq!(text.matches(&format!("{body} return")).count(), 1, "only the forward allow:\n{text}");
+}

@@ -56,6 +56,7 @@ fn config() -> (Config, ChainConfig) {
         failure_modes: Default::default(),
         health: Health::Healthy,
         placements: Placements::CHAIN,
+        sidecarless: Default::default(),
     };
     let chain = ChainConfig {
         bridge: "cni0".into(),

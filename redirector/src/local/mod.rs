@@ -95,10 +95,17 @@ pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Targe
 /// spec, which `redirector agent` reads from the apiserver).
 pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Result<Vec<Target>> {
     let placements = args.mode.placements();
-    let cfg = Config { families: Families::V4, failure_modes: spec.failure_modes.clone(), health, placements };
-    let (plan, sets) = (node_plan(spec), &spec.address_sets);
+    let (plan, sets, netns) = (node_plan(spec), &spec.address_sets, &spec.netns);
+    // Pods whose sidecar cannot be programmed: the node drops their Sidecar-placed flows.
+    let sidecarless = plan
+        .pods
+        .iter()
+        .filter(|p| placements.sidecar && unplaced::sidecar_placed(p) && !netns.contains_key(&p.pod))
+        .map(|p| p.ip)
+        .collect();
+    let failure_modes = spec.failure_modes.clone();
+    let cfg = Config { families: Families::V4, failure_modes, health, placements, sidecarless };
     unplaced::report(&plan, placements);
-    let netns = &spec.netns;
     let mut out = Vec::new();
     if placements.chain {
         let chain = args.chain_config()?;
@@ -129,7 +136,11 @@ pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Resu
             let needed = !placements.chain || unplaced::sidecar_placed(pod);
             let Some(path) = netns.get(&pod.pod) else {
                 if needed {
-                    eprintln!("redirector: pod {} has no chainwall.dev/netns annotation: not programmed", pod.pod);
+                    let dropped = if unplaced::sidecar_placed(pod) { ", its Sidecar-placed flows dropped" } else { "" };
+                    eprintln!(
+                        "redirector: pod {} has no chainwall.dev/netns annotation: not programmed{dropped}",
+                        pod.pod
+                    );
                 }
                 continue;
             };

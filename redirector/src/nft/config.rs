@@ -2,7 +2,7 @@
 //! facts the plan does not carry yet (SecurityPolicy failure modes, the node's bridge).
 //! Validated once with [`Config::validate`], before anything is rendered.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use policy_crd::api::FailureMode;
@@ -57,6 +57,9 @@ pub struct Config {
     /// The placements this node inspects. A covered flow of another placement is dropped
     /// (counted as `failed_closed`), never passed uninspected.
     pub placements: Placements,
+    /// Local pods with Sidecar-placed ports whose sidecar this node cannot program (no known
+    /// netns): the node drops their Sidecar-placed flows.
+    pub sidecarless: BTreeSet<IpAddr>,
 }
 
 /// Which inspection placements a node is programmed for: its chain inspector, its pods'

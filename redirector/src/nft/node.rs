@@ -21,7 +21,7 @@ use super::variants::{Grouped, Variant, dir_word, group};
 
 /// The node's ruleset: the inet table, then the bridge table.
 pub fn node(plan: &NodePlan, sets: &BTreeMap<String, AddressSet>, cfg: &Config, chain: &ChainConfig) -> Ruleset {
-    let grouped = group(plan);
+    let grouped = group(plan, &cfg.sidecarless);
     Ruleset { tables: vec![inet(&grouped, sets, cfg, chain), bridge(&grouped, sets, cfg, chain)] }
 }
 
@@ -122,7 +122,7 @@ fn steering(variants: &[Variant], book: &mut Book<'_>, cfg: &Config) -> Vec<Rule
         for allow in &variant.allows {
             let Some(cover) = &allow.cover else { continue };
             let (class, steer) = match cfg.failure_mode(&cover.security_policy) {
-                _ if cover.sidecar => (0, Steer::Sidecar(cfg.placements.sidecar)),
+                _ if cover.sidecar => (0, Steer::Sidecar(cfg.placements.sidecar && !cover.sidecarless)),
                 FailureMode::Closed => (1, Steer::Inspect(FailureMode::Closed)),
                 FailureMode::Open => (2, Steer::Inspect(FailureMode::Open)),
             };
@@ -145,7 +145,7 @@ fn steering(variants: &[Variant], book: &mut Book<'_>, cfg: &Config) -> Vec<Rule
             if let Some(first) = rules.first_mut() {
                 let placement = match steer {
                     Steer::Sidecar(true) => "sidecar",
-                    Steer::Sidecar(false) => "sidecar, not programmed on this node: dropped",
+                    Steer::Sidecar(false) => "sidecar, not programmed here: dropped",
                     Steer::Inspect(_) => "chain",
                 };
                 let what =

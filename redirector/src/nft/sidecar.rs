@@ -105,7 +105,7 @@ fn unplaced(
         }
         if let Some(first) = rules.get_mut(before) {
             let what = format!("{} inspected by {}", super::variants::dir_word(dir), cover.security_policy);
-            first.comment = Some(format!("{what} (chain, not programmed on this node: dropped)"));
+            first.comment = Some(format!("{what} (chain, not programmed here: dropped)"));
         }
     }
     rules

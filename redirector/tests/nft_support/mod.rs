@@ -34,7 +34,13 @@ pub fn examples() -> Manifests {
 pub fn config(manifests: &Manifests, health: Health) -> Config {
     let failure_modes =
         manifests.security_policies.iter().map(|(name, spec)| (name.clone(), spec.failure_mode)).collect();
-    Config { families: Families::V4, failure_modes, health, placements: Placements::BOTH }
+    Config {
+        families: Families::V4,
+        failure_modes,
+        health,
+        placements: Placements::BOTH,
+        sidecarless: Default::default(),
+    }
 }
 
 /// Chain mode on a node whose inspector pod is 10.244.1.254 on `cni0`.
