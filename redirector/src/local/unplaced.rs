@@ -49,3 +49,23 @@ pub fn report(plan: &NodePlan, placements: Placements) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn each_unprogrammed_grant_is_named_once_per_mode() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/examples");
+        let (plan, _) = crate::load::manifests(&dir).unwrap().engine().node_plan("node-a");
+        assert_eq!(lines(&plan, Placements::BOTH), Vec::<String>::new());
+        let chain = lines(&plan, Placements::CHAIN);
+        assert_eq!(chain.len(), 1, "{chain:?}");
+        assert!(chain[0].starts_with("pod shop/user-auth-") && chain[0].contains("placement Sidecar"), "{chain:?}");
+        let sidecar = lines(&plan, Placements::SIDECAR);
+        assert!(sidecar.iter().any(|l| l.starts_with("pod shop/frontend-") && l.contains("placement Chain")));
+        assert!(sidecar.iter().all(|l| !l.contains("placement Sidecar")), "{sidecar:?}");
+    }
+}
