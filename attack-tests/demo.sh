@@ -2,7 +2,7 @@
 # The main job: the example app in a netns lab, where real attacks between pods are blocked by
 # the inspector and real traffic passes. Builds the three binaries (release), then runs
 # `attack-tests demo` (lab up, traffic, table, counters, audit, lab down).
-# Usage, as root: bash attack-tests/demo.sh [--mode chain|sidecar] [--keep] [--per-family N]
+# Usage, as root: bash attack-tests/demo.sh [--mode mixed|chain|sidecar] [--keep] [--per-family N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -5,7 +5,7 @@
 
 mod nft_support;
 
-use nft_support::nft::config::Health;
+use nft_support::nft::config::{Config, Health, Placements};
 use nft_support::nft::{inspector, node, sidecar};
 use nft_support::{chain_config, config, examples, golden, sidecar_config};
 
@@ -62,4 +62,51 @@ fn rendering_is_deterministic() {
         node::node(&plan, &sets, &cfg, &chain_config()).to_nft()
     };
     assert_eq!(render(), render());
+}
+
+/// A node programmed for one placement drops the covered flows of the other: user-auth's
+/// ingress is Sidecar-placed, so a chain-only node drops it (counted `failed_closed`) where a
+/// node with sidecars leaves it to the pod's sidecar; frontend's is Chain-placed, so a
+/// sidecar-only pod drops it.
+#[test]
+fn unprogrammed_placements_are_dropped_not_passed() {
+    let manifests = examples();
+    let engine = manifests.engine();
+    let (plan, sets) = engine.node_plan("node-a");
+    let user_auth =
+        "ip daddr @pods.shop/user-auth-ingress/ingress ip saddr @peers.shop/user-auth-ingress/ingress/0 tcp dport 8001";
+
+    let chain_only = Config { placements: Placements::CHAIN, ..config(&manifests, Health::Healthy) };
+    let text = node::node(&plan, &sets, &chain_only, &chain_config()).to_nft();
+    golden("chain-only-node-a.nft", &text);
+    assert_eq!(text.matches(&format!("{user_auth} goto fail_closed")).count(), 2, "bridge and inet steering");
+    let passes = text.matches(&format!("{user_auth} return")).count();
+    assert_eq!(passes, 1, "only the forward allow (after steering dropped it); no steering pass");
+    let both = node::node(&plan, &sets, &config(&manifests, Health::Healthy), &chain_config()).to_nft();
+    assert!(both.contains(&format!("{user_auth} return")) && !both.contains(&format!("{user_auth} goto")));
+
+    let sidecar_only = Config { placements: Placements::SIDECAR, ..config(&manifests, Health::Healthy) };
+    let frontend = plan.pods.iter().find(|p| p.pod.starts_with("shop/frontend-")).unwrap();
+    let text = sidecar::sidecar(frontend, &sets, &sidecar_only, &sidecar_config()).to_nft();
+    golden("sidecar-only-frontend.nft", &text);
+    assert_eq!(text.matches("tcp dport 8080 goto fail_closed").count(), 2, "inbound and local");
+    let both = sidecar::sidecar(frontend, &sets, &config(&manifests, Health::Healthy), &sidecar_config()).to_nft();
+    assert!(!both.contains("dport 8080 goto fail_closed"), "with a chain inspector the node steers it");
+}
+
+/// A pod whose sidecar cannot be programmed (no known netns) on a node with both placements:
+/// the node drops its Sidecar-placed flows instead of leaving them to a sidecar that is not
+/// there; other pods' Sidecar-placed flows are still left to their sidecars.
+#[test]
+fn a_sidecarless_pods_sidecar_placed_flows_are_dropped_by_the_node() {
+    let manifests = examples();
+    let engine = manifests.engine();
+    let (plan, sets) = engine.node_plan("node-a");
+    let auth = plan.pods.iter().find(|p| p.pod.starts_with("shop/user-auth-")).unwrap();
+    let mut cfg = config(&manifests, Health::Healthy);
+    cfg.sidecarless.insert(auth.ip);
+    let text = node::node(&plan, &sets, &cfg, &chain_config()).to_nft();
+    let body = "ip saddr @peers.shop/user-auth-ingress/ingress/0 tcp dport 8001";
+    assert_eq!(text.matches(&format!("{body} goto fail_closed")).count(), 2, "bridge and inet steering:\n{text}");
+    assert_eq!(text.matches(&format!("{body} return")).count(), 1, "only the forward allow:\n{text}");
 }

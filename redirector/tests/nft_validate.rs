@@ -181,6 +181,8 @@ fn synthetic_cluster_shares_sets_and_updates_by_elements() {
         families: nft_support::nft::config::Families::V4,
         failure_modes: Default::default(),
         health: Health::Healthy,
+        placements: nft_support::nft::config::Placements::CHAIN,
+        sidecarless: Default::default(),
     };
     let state = NodeState { plan, sets };
     let base = node::node(&state.plan, &state.sets, &cfg, &chain_config());

@@ -44,8 +44,8 @@ pub fn show(bins: &Binaries, facts: &Facts, covered_requests: usize) -> Result<V
         }
         let text = std::fs::read_to_string(&insp.audit_log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        println!("  audit log {} ({} records), the last 3:", insp.audit_log.display(), lines.len());
-        for line in lines.iter().rev().take(3).rev() {
+        println!("  audit log {} ({} records), the last 5:", insp.audit_log.display(), lines.len());
+        for line in lines.iter().rev().take(5).rev() {
             println!("    {}", audit_summary(line));
         }
     }

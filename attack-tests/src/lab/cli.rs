@@ -27,7 +27,7 @@ pub struct Place {
 #[derive(Clone, Debug, Args)]
 pub struct UpArgs {
     /// Where covered flows are inspected.
-    #[arg(long, env = "ATTACK_TESTS_LAB_MODE", value_enum, default_value_t = Mode::Chain)]
+    #[arg(long, env = "ATTACK_TESTS_LAB_MODE", value_enum, default_value_t = Mode::Mixed)]
     pub mode: Mode,
     #[command(flatten)]
     pub place: Place,

@@ -6,9 +6,9 @@
 //!   <prefix>-<app>`; its IP stays the example's (the lab's bridge is 10.244.0.0/16);
 //! - every SecurityPolicy runs in `mode: Block` (the examples ship `web-detect` in Detect, a
 //!   staged rollout; the lab shows blocking);
-//! - every L7NetworkPolicy that names a SecurityPolicy gets `inspection.mode` set to the lab's
-//!   mode (the examples mix Chain and Sidecar placements; `redirector local` programs one mode,
-//!   and leaves flows placed in the other mode to the other inspector, so the lab uses one);
+//! - in chain or sidecar mode, every L7NetworkPolicy that names a SecurityPolicy gets
+//!   `inspection.mode` set to that placement (a node programmed for one placement drops covered
+//!   flows of the other); mixed mode keeps the examples' placements;
 //! - Namespaces are kept as they are; other pods (coredns, second replicas) are left out, and
 //!   probe files are not manifests.
 
@@ -51,8 +51,12 @@ pub struct LabPod {
 }
 
 /// The lab's manifests (one multi-document YAML text) and its pods.
-/// `placement` is `Chain` or `Sidecar`.
-pub fn derive(files: &[(String, String)], prefix: &str, placement: &str) -> Result<(String, Vec<LabPod>), String> {
+/// `placement` is `Chain` or `Sidecar`, or `None` to keep each policy's own.
+pub fn derive(
+    files: &[(String, String)],
+    prefix: &str,
+    placement: Option<&str>,
+) -> Result<(String, Vec<LabPod>), String> {
     let mut docs = Vec::new();
     let mut pods: Vec<LabPod> = Vec::new();
     let options = serde_saphyr::options! { strict_booleans: true };
@@ -76,7 +80,9 @@ pub fn derive(files: &[(String, String)], prefix: &str, placement: &str) -> Resu
                 }
                 Some("SecurityPolicy") => doc["spec"]["mode"] = json!("Block"),
                 Some("L7NetworkPolicy") => {
-                    if doc.pointer("/spec/securityPolicyRef").is_some() {
+                    if let Some(placement) = placement
+                        && doc.pointer("/spec/securityPolicyRef").is_some()
+                    {
                         doc["spec"]["inspection"] = json!({"mode": placement});
                     }
                 }
@@ -134,7 +140,7 @@ mod tests {
 
     #[test]
     fn one_pod_per_app_on_the_lab_node_with_its_netns() {
-        let (text, pods) = derive(&examples(), "cwlab", "Sidecar").unwrap();
+        let (text, pods) = derive(&examples(), "cwlab", Some("Sidecar")).unwrap();
         let apps: Vec<&str> = pods.iter().map(|p| p.app.as_str()).collect();
         assert_eq!(apps, ["frontend", "main-logic", "user-auth", "middleware", "db"]);
         let auth = pods.iter().find(|p| p.app == "user-auth").unwrap();
@@ -157,8 +163,24 @@ mod tests {
     }
 
     #[test]
+    fn mixed_keeps_each_policys_own_placement() {
+        let (text, _) = derive(&examples(), "cwlab", None).unwrap();
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+        let placed: Vec<(&Value, &Value)> = docs
+            .iter()
+            .filter(|d| d["kind"] == "L7NetworkPolicy")
+            .filter_map(|p| Some((&p["metadata"]["name"], p.pointer("/spec/inspection/mode")?)))
+            .collect();
+        let want = [("frontend-ingress", "Chain"), ("user-auth-ingress", "Sidecar"), ("main-logic-ingress", "Chain")];
+        assert_eq!(placed.len(), want.len(), "{placed:?}");
+        for (name, mode) in want {
+            assert!(placed.iter().any(|(n, m)| *n == name && *m == mode), "{name}: {placed:?}");
+        }
+    }
+
+    #[test]
     fn a_missing_app_is_an_error() {
         let files = vec![("p.yaml".to_string(), "kind: Namespace\nmetadata: {name: x}\n".to_string())];
-        assert!(derive(&files, "x", "Chain").unwrap_err().contains("frontend"));
+        assert!(derive(&files, "x", Some("Chain")).unwrap_err().contains("frontend"));
     }
 }

@@ -1,7 +1,8 @@
 //! The lab's inspectors, the real `inspector` binary with the policy file `redirector local`
 //! wrote: one chained inspector (`--transparent tproxy`, metrics on its pod IP, fetched from
-//! the node netns) or one sidecar per pod with a covered destination (`--transparent
-//! redirect`, metrics on the pod's loopback).
+//! the node netns) and/or one sidecar per pod that needs one (`--transparent redirect`,
+//! metrics on the pod's loopback): in sidecar mode every pod with a covered destination, in
+//! mixed mode the pods `redirector local --mode both` gave a table (their Sidecar-placed ports).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -21,8 +22,7 @@ pub fn start(
     bins: &Binaries,
     dir: &Path,
     state: &mut State,
-    pods: &[LabPod],
-    covered: &[(Ipv4Addr, u16)],
+    sidecars: &[&LabPod],
     (node, inspector_ns): (&str, &str),
 ) -> Result<Vec<InspectorFacts>, Error> {
     let policy = dir.join("inspector-policy.yaml").display().to_string();
@@ -44,16 +44,32 @@ pub fn start(
             });
             Ok(())
         };
-    match mode {
-        Mode::Chain => {
-            let args = ["--transparent", "tproxy", "--listen", "0.0.0.0:15001", "--tproxy-mark", "0x1"];
-            start(inspector_ns, "inspector", &args, &format!("{INSPECTOR_IP}:15090"), node)?;
-        }
-        Mode::Sidecar => {
-            for pod in pods.iter().filter(|p| covered.iter().any(|(ip, _)| *ip == p.ip)) {
-                let args = ["--transparent", "redirect", "--listen", "0.0.0.0:15006", "--upstream-mark", "0x539"];
-                start(&pod.netns, &format!("sidecar-{}", pod.app), &args, "127.0.0.1:15090", &pod.netns)?;
+    if mode.chain() {
+        let args = ["--transparent", "tproxy", "--listen", "0.0.0.0:15001", "--tproxy-mark", "0x1"];
+        start(inspector_ns, "inspector", &args, &format!("{INSPECTOR_IP}:15090"), node)?;
+    }
+    for pod in sidecars {
+        let args = ["--transparent", "redirect", "--listen", "0.0.0.0:15006", "--upstream-mark", "0x539"];
+        start(&pod.netns, &format!("sidecar-{}", pod.app), &args, "127.0.0.1:15090", &pod.netns)?;
+    }
+    Ok(out)
+}
+
+/// The pods that need a sidecar: none in chain mode; in sidecar mode those with a covered
+/// destination; in mixed mode those `redirector local --mode both` programmed a table in.
+pub fn sidecar_pods<'a>(mode: Mode, pods: &'a [LabPod], covered: &[(Ipv4Addr, u16)]) -> Result<Vec<&'a LabPod>, Error> {
+    let mut out = Vec::new();
+    for pod in pods {
+        let needed = match mode {
+            Mode::Chain => false,
+            Mode::Sidecar => covered.iter().any(|(ip, _)| *ip == pod.ip),
+            Mode::Mixed => {
+                let tables = super::topology::sh(Some(&pod.netns), "nft list tables")?;
+                tables.lines().any(|l| l.trim() == "table inet chainwall")
             }
+        };
+        if needed {
+            out.push(pod);
         }
     }
     Ok(out)

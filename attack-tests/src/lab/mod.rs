@@ -40,6 +40,16 @@ pub enum Mode {
     Chain,
     /// One inspector in each inspected pod's netns (REDIRECT).
     Sidecar,
+    /// The examples' own placements: Chain-placed flows through the inspector pod,
+    /// Sidecar-placed ones through a sidecar in (only) the pods that need one.
+    Mixed,
+}
+
+impl Mode {
+    /// Whether the lab runs the node's inspector pod.
+    pub fn chain(self) -> bool {
+        self != Self::Sidecar
+    }
 }
 
 /// One running inspector.

@@ -74,55 +74,19 @@ fn build(
         spawn(state, dir, Some(&pod.netns), &bins.attack_tests, &args, &format!("server-{}", pod.app))?;
     }
     let inspector_ns = format!("{}-inspector", opts.name);
-    if opts.mode == Mode::Chain {
+    if opts.mode.chain() {
         topology::pod(state, dir, &node, &inspector_ns, "inspector", INSPECTOR_IP)?;
     }
-    // Every server answers (from the node, before any rule isolates the pods).
-    let probes: Vec<Probe> = pods
-        .iter()
-        .flat_map(|p| p.ports.iter().map(move |port| (p.ip, port)))
-        .map(|(ip, port)| {
-            let http = (port.server == "http")
-                .then(|| "GET /ready HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n".to_owned());
-            Probe { addr: (ip, port.port).into(), http, timeout_ms: 500 }
-        })
-        .collect();
-    wait_for("the pods' servers", Duration::from_secs(10), || {
-        let outcomes = in_netns::<Vec<client::Outcome>>(bins, &node, &["lab-send"], Some(&probes))?;
-        let down: Vec<String> = probes
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| o.greeting.is_none() && o.origin.is_none())
-            .map(|(p, o)| format!("{}: {}", p.addr, o.error.as_deref().unwrap_or("no answer")))
-            .collect();
-        if down.is_empty() { Ok(()) } else { Err(down.join(", ")) }
-    })?;
+    servers_ready(bins, &node, &pods)?;
     log(&format!("lab: {} pods up in netns {}-*", pods.len(), opts.name));
 
     let manifests = dir.join("manifests");
     std::fs::create_dir_all(&manifests).map_err(|e| Error::io(&manifests, e))?;
     std::fs::write(manifests.join("lab.yaml"), manifests_text).map_err(|e| Error::io(&manifests, e))?;
     let policy = dir.join("inspector-policy.yaml");
-    let redirector = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = ["local", "--node", derive::NODE, "--mode"].map(String::from).to_vec();
-        a.push(if opts.mode == Mode::Chain { "chain" } else { "sidecar" }.into());
-        a.extend(["--manifests".into(), manifests.display().to_string()]);
-        a.extend(["--inspector-policy".into(), policy.display().to_string()]);
-        if opts.mode == Mode::Chain {
-            let mac = topology::mac(INSPECTOR_IP);
-            let ip = INSPECTOR_IP.to_string();
-            let chain =
-                ["--bridge", topology::BRIDGE, "--inspector-netns", &inspector_ns, "--inspector-veth", "v-inspector"];
-            a.extend(chain.map(String::from));
-            a.extend(["--inspector-mac", &mac, "--inspector-ip", &ip].map(String::from));
-        } else {
-            a.extend(["--sidecar-mark", "0x539"].map(String::from));
-        }
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
+    let redirector = |extra: &[&str]| redirector_args(opts, &manifests, &policy, &inspector_ns, extra);
     // Chain mode: the redirector runs in the node netns, as a node agent does.
-    let redirector_ns = (opts.mode == Mode::Chain).then_some(node.as_str());
+    let redirector_ns = opts.mode.chain().then_some(node.as_str());
     let mut once = std::process::Command::new("ip");
     match redirector_ns {
         Some(ns) => _ = once.args(["netns", "exec", ns]).arg(&bins.redirector),
@@ -131,8 +95,9 @@ fn build(
     let out = topology::run(once.args(redirector(&["--once"])))?;
     log(&format!("lab: redirector local --once:\n{}", out.trim_end()));
     let covered = inspectors::covered(&policy)?;
+    let sidecars = inspectors::sidecar_pods(opts.mode, &pods, &covered)?;
 
-    let inspectors = inspectors::start(opts.mode, bins, dir, state, &pods, &covered, (&node, &inspector_ns))?;
+    let inspectors = inspectors::start(opts.mode, bins, dir, state, &sidecars, (&node, &inspector_ns))?;
     for insp in &inspectors {
         let url = insp.metrics_url.replace("/metrics", "/readyz");
         wait_for(&format!("the inspector in {}", insp.netns), Duration::from_secs(90), || {
@@ -141,7 +106,7 @@ fn build(
     }
     log(&format!("lab: {} inspector(s) ready", inspectors.len()));
     let mut args = redirector(&["--interval-ms", "500"]);
-    if opts.mode == Mode::Chain {
+    if opts.mode.chain() {
         args.extend(["--inspector-readyz".into(), format!("http://{INSPECTOR_IP}:15090/readyz")]);
     }
     let redirector_pid = spawn(state, dir, redirector_ns, &bins.redirector, &args, "redirector")?;
@@ -162,10 +127,67 @@ fn build(
     })
 }
 
-fn placement(mode: Mode) -> &'static str {
+/// Waits until every pod's servers answer (from the node, before any rule isolates them).
+fn servers_ready(bins: &Binaries, node: &str, pods: &[derive::LabPod]) -> Result<(), Error> {
+    let probes: Vec<Probe> = pods
+        .iter()
+        .flat_map(|p| p.ports.iter().map(move |port| (p.ip, port)))
+        .map(|(ip, port)| {
+            let http = (port.server == "http")
+                .then(|| "GET /ready HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n".to_owned());
+            Probe { addr: (ip, port.port).into(), http, timeout_ms: 500 }
+        })
+        .collect();
+    wait_for("the pods' servers", Duration::from_secs(10), || {
+        let outcomes = in_netns::<Vec<client::Outcome>>(bins, node, &["lab-send"], Some(&probes))?;
+        let down: Vec<String> = probes
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.greeting.is_none() && o.origin.is_none())
+            .map(|(p, o)| format!("{}: {}", p.addr, o.error.as_deref().unwrap_or("no answer")))
+            .collect();
+        if down.is_empty() { Ok(()) } else { Err(down.join(", ")) }
+    })
+}
+
+/// `redirector local`'s arguments for this lab, then `extra`.
+fn redirector_args(
+    opts: &UpOptions,
+    manifests: &Path,
+    policy: &Path,
+    inspector_ns: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut a: Vec<String> = ["local", "--node", derive::NODE, "--mode"].map(String::from).to_vec();
+    a.push(
+        match opts.mode {
+            Mode::Chain => "chain",
+            Mode::Sidecar => "sidecar",
+            Mode::Mixed => "both",
+        }
+        .into(),
+    );
+    a.extend(["--manifests".into(), manifests.display().to_string()]);
+    a.extend(["--inspector-policy".into(), policy.display().to_string()]);
+    if opts.mode.chain() {
+        let (mac, ip) = (topology::mac(INSPECTOR_IP), INSPECTOR_IP.to_string());
+        let chain =
+            ["--bridge", topology::BRIDGE, "--inspector-netns", inspector_ns, "--inspector-veth", "v-inspector"];
+        a.extend(chain.map(String::from));
+        a.extend(["--inspector-mac", &mac, "--inspector-ip", &ip].map(String::from));
+    }
+    if opts.mode != Mode::Chain {
+        a.extend(["--sidecar-mark", "0x539"].map(String::from));
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn placement(mode: Mode) -> Option<&'static str> {
     match mode {
-        Mode::Chain => "Chain",
-        Mode::Sidecar => "Sidecar",
+        Mode::Chain => Some("Chain"),
+        Mode::Sidecar => Some("Sidecar"),
+        Mode::Mixed => None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use policy_crd::flow::Engine;
 use policy_crd::synthetic::{self, Cluster, Size};
-use redirector::nft::config::{ChainConfig, Config, Families, Health};
+use redirector::nft::config::{ChainConfig, Config, Families, Health, Placements};
 use redirector::nft::delta::NodeState;
 use redirector::nft::diff::diff;
 use redirector::nft::model::Ruleset;
@@ -51,7 +51,13 @@ pub fn size(pods: usize, policies: usize, nodes: usize) -> Size {
 }
 
 fn config() -> (Config, ChainConfig) {
-    let cfg = Config { families: Families::V4, failure_modes: Default::default(), health: Health::Healthy };
+    let cfg = Config {
+        families: Families::V4,
+        failure_modes: Default::default(),
+        health: Health::Healthy,
+        placements: Placements::CHAIN,
+        sidecarless: Default::default(),
+    };
     let chain = ChainConfig {
         bridge: "cni0".into(),
         inspector_port: "veth-cw-insp".into(),

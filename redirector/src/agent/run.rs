@@ -19,7 +19,7 @@ use super::policies::Policies;
 use super::{inspector_pod, netns, status};
 use crate::local::dataplane::Nft;
 use crate::local::metrics::NodeMetrics;
-use crate::local::{Mode, health, mark_drift, policy_file, reconcile, render};
+use crate::local::{health, mark_drift, policy_file, reconcile, render};
 
 /// Writes the plan's status when it differs from what the apiserver holds.
 pub async fn report(
@@ -52,18 +52,20 @@ async fn hand_policy(path: &std::path::Path, spec: &RedirectPlanSpec, policies: 
 /// `redirector agent`.
 pub async fn run(args: &AgentArgs) -> Result<()> {
     let local = args.dataplane.clone();
-    match local.mode {
-        Mode::Chain if args.inspector_selector.is_some() => {}
-        Mode::Chain => local.chain_config()?.validate()?,
-        Mode::Sidecar => local.sidecar_config()?.validate()?,
+    let placements = local.mode.placements();
+    if placements.chain && args.inspector_selector.is_none() {
+        local.chain_config()?.validate()?;
+    }
+    if placements.sidecar {
+        local.sidecar_config()?.validate()?;
     }
     if local.node.is_empty() {
         bail!("--node is empty");
     }
     local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
     let client = Client::try_default().await.context("no kubeconfig and not in a cluster")?;
-    let inspector_pods = match (&args.inspector_selector, local.mode) {
-        (Some(selector), Mode::Chain) => Some(inspector_pod::watch(client.clone(), &local.node, selector)),
+    let inspector_pods = match (&args.inspector_selector, placements.chain) {
+        (Some(selector), true) => Some(inspector_pod::watch(client.clone(), &local.node, selector)),
         _ => None,
     };
     let mut located = None;

@@ -14,7 +14,8 @@ use serde_json::json;
 
 use super::AgentArgs;
 use super::status::{after, patch_body};
-use crate::local::{Mode, render};
+use crate::local::args::Mode;
+use crate::local::render;
 
 fn now() -> Timestamp {
     "2026-11-23T08:00:00Z".parse().unwrap()

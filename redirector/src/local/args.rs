@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use redirector::nft::config::{ChainConfig, ProxyExclusion, SidecarConfig};
+use redirector::nft::config::{ChainConfig, Placements, ProxyExclusion, SidecarConfig};
 
 /// Where covered flows are inspected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -15,6 +15,20 @@ pub enum Mode {
     Chain,
     /// Each destination pod redirects covered ports to its sidecar.
     Sidecar,
+    /// Each covered flow per its own placement: Chain-placed through the node's inspector,
+    /// Sidecar-placed through the destination pod's sidecar.
+    Both,
+}
+
+impl Mode {
+    /// The placements this mode inspects; a covered flow of another placement is dropped.
+    pub fn placements(self) -> Placements {
+        match self {
+            Self::Chain => Placements::CHAIN,
+            Self::Sidecar => Placements::SIDECAR,
+            Self::Both => Placements::BOTH,
+        }
+    }
 }
 
 /// Flags of `redirector local`.
@@ -27,7 +41,8 @@ pub struct LocalArgs {
     /// This node's name (pods' `spec.nodeName`).
     #[arg(long, env = "REDIRECTOR_NODE")]
     pub node: String,
-    /// Inspection mode to program.
+    /// Inspection placements to program (`both`: each flow per its own placement). A covered
+    /// flow whose placement is not programmed here is dropped, never passed uninspected.
     #[arg(long, env = "REDIRECTOR_MODE", value_enum, default_value = "chain")]
     pub mode: Mode,
     /// Apply once and exit (default: keep polling the manifests and restoring drift).
@@ -110,9 +125,17 @@ impl LocalArgs {
         if let Some(url) = &self.inspector_readyz {
             super::health::Readyz::parse(url)?;
         }
-        match self.mode {
-            Mode::Chain => self.chain_config()?.validate()?,
-            Mode::Sidecar => self.sidecar_config()?.validate()?,
+        self.validate_placements()
+    }
+
+    /// The settings of every placement `--mode` programs (the agent has no manifests).
+    pub fn validate_placements(&self) -> Result<()> {
+        let placements = self.mode.placements();
+        if placements.chain {
+            self.chain_config()?.validate()?;
+        }
+        if placements.sidecar {
+            self.sidecar_config()?.validate()?;
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod policy_file;
 mod run;
 #[cfg(test)]
 mod tests;
+mod unplaced;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,7 +29,7 @@ use redirector::nft::diff::diff;
 use redirector::nft::model::Ruleset;
 use redirector::nft::{inspector, node, sidecar};
 
-pub use args::{LocalArgs, Mode};
+pub use args::LocalArgs;
 use dataplane::{Dataplane, Netns};
 pub use run::run;
 
@@ -111,46 +112,63 @@ pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Targe
 /// The desired state of every namespace this node programs, from its plan (the `RedirectPlan`
 /// spec, which `redirector agent` reads from the apiserver).
 pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Result<Vec<Target>> {
-    let cfg = Config { families: Families::V4, failure_modes: spec.failure_modes.clone(), health };
-    let (plan, sets) = (node_plan(spec), &spec.address_sets);
-    let netns = &spec.netns;
+    let placements = args.mode.placements();
+    let (plan, sets, netns) = (node_plan(spec), &spec.address_sets, &spec.netns);
+    // Pods whose sidecar cannot be programmed: the node drops their Sidecar-placed flows.
+    let sidecarless = plan
+        .pods
+        .iter()
+        .filter(|p| placements.sidecar && unplaced::sidecar_placed(p) && !netns.contains_key(&p.pod))
+        .map(|p| p.ip)
+        .collect();
+    let failure_modes = spec.failure_modes.clone();
+    let cfg = Config { families: Families::V4, failure_modes, health, placements, sidecarless };
+    unplaced::report(&plan, placements);
     let mut out = Vec::new();
-    match args.mode {
-        Mode::Chain => {
-            let chain = args.chain_config()?;
-            let inspector_ns = args
-                .inspector_netns
-                .as_deref()
-                .map(Netns::parse)
-                .context("chain mode needs --inspector-netns (the inspector pod's network namespace)")?;
-            let node_ns = args.node_netns.as_deref().map_or(Netns::Current, Netns::parse);
+    if placements.chain {
+        let chain = args.chain_config()?;
+        let inspector_ns = args
+            .inspector_netns
+            .as_deref()
+            .map(Netns::parse)
+            .context("chain mode needs --inspector-netns (the inspector pod's network namespace)")?;
+        let node_ns = args.node_netns.as_deref().map_or(Netns::Current, Netns::parse);
+        out.push(Target {
+            netns: node_ns,
+            role: "node".into(),
+            ruleset: node::node(&plan, sets, &cfg, &chain),
+            routes: inspector::node_routes(&chain),
+        });
+        out.push(Target {
+            netns: inspector_ns,
+            role: "inspector".into(),
+            ruleset: inspector::inspector(&cfg, &chain),
+            routes: inspector::inspector_routes(&cfg, &chain),
+        });
+    }
+    if placements.sidecar {
+        let sc = args.sidecar_config()?;
+        for pod in &plan.pods {
+            // With the node's inspector, a pod needs a table only for its sidecar-placed ports
+            // (the node enforces the rest); an empty ruleset removes a table it no longer needs.
+            let needed = !placements.chain || unplaced::sidecar_placed(pod);
+            let Some(path) = netns.get(&pod.pod) else {
+                if needed {
+                    let dropped = if unplaced::sidecar_placed(pod) { ", its Sidecar-placed flows dropped" } else { "" };
+                    eprintln!(
+                        "redirector: pod {} has no chainwall.dev/netns annotation: not programmed{dropped}",
+                        pod.pod
+                    );
+                }
+                continue;
+            };
+            let ruleset = if needed { sidecar::sidecar(pod, sets, &cfg, &sc) } else { Ruleset::default() };
             out.push(Target {
-                netns: node_ns,
-                role: "node".into(),
-                ruleset: node::node(&plan, sets, &cfg, &chain),
-                routes: inspector::node_routes(&chain),
+                netns: Netns::parse(path),
+                role: format!("pod {}", pod.pod),
+                ruleset,
+                routes: Vec::new(),
             });
-            out.push(Target {
-                netns: inspector_ns,
-                role: "inspector".into(),
-                ruleset: inspector::inspector(&cfg, &chain),
-                routes: inspector::inspector_routes(&cfg, &chain),
-            });
-        }
-        Mode::Sidecar => {
-            let sc = args.sidecar_config()?;
-            for pod in &plan.pods {
-                let Some(path) = netns.get(&pod.pod) else {
-                    eprintln!("redirector: pod {} has no chainwall.dev/netns annotation: not programmed", pod.pod);
-                    continue;
-                };
-                out.push(Target {
-                    netns: Netns::parse(path),
-                    role: format!("pod {}", pod.pod),
-                    ruleset: sidecar::sidecar(pod, sets, &cfg, &sc),
-                    routes: Vec::new(),
-                });
-            }
         }
     }
     Ok(out)

@@ -10,8 +10,8 @@ use policy_crd::api::SecurityPolicySpec;
 use policy_crd::flow::{AddressSet, NodePlan, Pod};
 use redirector::inspector_policy::{self, Options};
 
-/// One-line switch: write each flow's `namespace` (for inspectors that know the field).
-pub const FLOW_NAMESPACE: bool = false;
+/// Write each flow's `namespace` (the inspector labels its metrics and audit lines with it).
+pub const FLOW_NAMESPACE: bool = true;
 
 /// Writes `path` from a node's plan when its text changed; prints a line when it wrote, and
 /// a warning per destination it could not list. `pods` give declared ports (may be empty:

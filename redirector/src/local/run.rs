@@ -11,7 +11,7 @@ use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
 use super::metrics::NodeMetrics;
-use super::{LocalArgs, Mode, Outcome, health, mark_drift, policy_file, reconcile, targets};
+use super::{LocalArgs, Outcome, health, mark_drift, policy_file, reconcile, targets};
 
 /// The newest modification time under `dir` (the directory itself included).
 fn newest(dir: &Path) -> SystemTime {
@@ -42,7 +42,7 @@ fn hand_policy(args: &LocalArgs) -> Result<()> {
 pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     args.validate()?;
     let readyz = args.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
-    if readyz.is_none() && args.mode == Mode::Chain {
+    if readyz.is_none() && args.mode.placements().chain {
         eprintln!("redirector: no --inspector-readyz: the inspector is assumed healthy (no failure-mode switch)");
     }
     let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));

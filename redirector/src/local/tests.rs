@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use redirector::nft::config::{ChainConfig, Config, Families, Health};
+use redirector::nft::config::{ChainConfig, Config, Families, Health, Placements};
 use redirector::nft::element::Element;
 use redirector::nft::model::{Family, Ruleset};
 use redirector::nft::{inspector, node};
@@ -72,7 +72,13 @@ fn targets() -> Vec<Target> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/examples");
     let manifests = crate::load::manifests(&dir).unwrap();
     let modes = manifests.security_policies.iter().map(|(n, s)| (n.clone(), s.failure_mode)).collect();
-    let cfg = Config { families: Families::V4, failure_modes: modes, health: Health::Healthy };
+    let cfg = Config {
+        families: Families::V4,
+        failure_modes: modes,
+        health: Health::Healthy,
+        placements: Placements::CHAIN,
+        sidecarless: Default::default(),
+    };
     let (plan, sets) = manifests.engine().node_plan("node-a");
     vec![
         Target {

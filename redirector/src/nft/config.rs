@@ -2,7 +2,7 @@
 //! facts the plan does not carry yet (SecurityPolicy failure modes, the node's bridge).
 //! Validated once with [`Config::validate`], before anything is rendered.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use policy_crd::api::FailureMode;
@@ -54,6 +54,36 @@ pub struct Config {
     pub failure_modes: BTreeMap<String, FailureMode>,
     /// Inspector health.
     pub health: Health,
+    /// The placements this node inspects. A covered flow of another placement is dropped
+    /// (counted as `failed_closed`), never passed uninspected.
+    pub placements: Placements,
+    /// Local pods with Sidecar-placed ports whose sidecar this node cannot program (no known
+    /// netns): the node drops their Sidecar-placed flows.
+    pub sidecarless: BTreeSet<IpAddr>,
+}
+
+/// Which inspection placements a node is programmed for: its chain inspector, its pods'
+/// sidecars, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placements {
+    /// The node steers Chain-placed flows to its inspector pod.
+    pub chain: bool,
+    /// Destination pods redirect Sidecar-placed flows to their sidecar.
+    pub sidecar: bool,
+}
+
+impl Placements {
+    /// Chain-placed flows only.
+    pub const CHAIN: Self = Self { chain: true, sidecar: false };
+    /// Sidecar-placed flows only.
+    pub const SIDECAR: Self = Self { chain: false, sidecar: true };
+    /// Each flow per its own placement.
+    pub const BOTH: Self = Self { chain: true, sidecar: true };
+
+    /// Whether a covered grant of this placement is inspected on this node.
+    pub fn inspects(self, sidecar_placed: bool) -> bool {
+        if sidecar_placed { self.sidecar } else { self.chain }
+    }
 }
 
 /// Chain mode: the node's netns (bridge steering) and the inspector pod's netns (TPROXY).

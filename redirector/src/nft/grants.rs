@@ -30,6 +30,8 @@ pub struct Cover {
     pub security_policy: String,
     /// The inspector is a sidecar of the destination pod (else the node's inspector).
     pub sidecar: bool,
+    /// Sidecar-placed, on a local pod whose sidecar this node cannot program.
+    pub sidecarless: bool,
 }
 
 impl From<&Grant> for Allow {
@@ -37,8 +39,20 @@ impl From<&Grant> for Allow {
         let cover = g.inspect.as_ref().map(|i| Cover {
             security_policy: i.security_policy.clone(),
             sidecar: i.placement == InspectionMode::Sidecar,
+            sidecarless: false,
         });
         Self { peers: g.peers.clone(), ports: g.ports.clone(), cover }
+    }
+}
+
+impl Allow {
+    /// A local pod's grant; `sidecarless`: the pod's sidecar cannot be programmed.
+    pub fn of_pod(g: &Grant, sidecarless: bool) -> Self {
+        let mut allow = Self::from(g);
+        if let Some(cover) = allow.cover.as_mut() {
+            cover.sidecarless = cover.sidecar && sidecarless;
+        }
+        allow
     }
 }
 

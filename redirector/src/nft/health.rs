@@ -74,6 +74,14 @@ pub fn chains(steer: Rule) -> Vec<Chain> {
     ]
 }
 
+/// The rule dropping one covered body whose placement this node does not inspect: such a
+/// flow is treated as a fail-closed flow with no inspector (dropped, counted), whatever its
+/// failure mode, since passing it would let it through uninspected.
+pub fn unplaced(body: &str) -> Rule {
+    let join = if body.is_empty() { String::new() } else { format!("{body} ") };
+    Rule::new(format!("{join}goto fail_closed"))
+}
+
 /// The rules sending one covered body to the inspector, or down its failure path.
 /// `protocol` is the body's protocol (`None`: any). `replies`: only the TCP part, for steering
 /// server replies back (non-TCP covered flows never reach the inspector).

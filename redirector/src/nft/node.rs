@@ -21,7 +21,7 @@ use super::variants::{Grouped, Variant, dir_word, group};
 
 /// The node's ruleset: the inet table, then the bridge table.
 pub fn node(plan: &NodePlan, sets: &BTreeMap<String, AddressSet>, cfg: &Config, chain: &ChainConfig) -> Ruleset {
-    let grouped = group(plan);
+    let grouped = group(plan, &cfg.sidecarless);
     Ruleset { tables: vec![inet(&grouped, sets, cfg, chain), bridge(&grouped, sets, cfg, chain)] }
 }
 
@@ -113,33 +113,41 @@ fn allow_rules(variant: &Variant, book: &mut Book<'_>, cfg: &Config) -> Vec<Rule
     rules
 }
 
-/// Covered grants as steering rules, both ways: sidecar-placed first (left alone: the
-/// destination's sidecar inspects them), then fail-closed (so that closed wins when one flow
-/// is covered twice), then fail-open.
+/// Covered grants as steering rules, both ways: sidecar-placed first (left alone when this
+/// node programs sidecars, else dropped: no sidecar inspects them), then fail-closed (so that
+/// closed wins when one flow is covered twice), then fail-open.
 fn steering(variants: &[Variant], book: &mut Book<'_>, cfg: &Config) -> Vec<Rule> {
     let mut classes: [Vec<Rule>; 3] = Default::default();
     for variant in variants {
         for allow in &variant.allows {
             let Some(cover) = &allow.cover else { continue };
-            let (class, mode) = match cfg.failure_mode(&cover.security_policy) {
-                _ if cover.sidecar => (0, None),
-                FailureMode::Closed => (1, Some(FailureMode::Closed)),
-                FailureMode::Open => (2, Some(FailureMode::Open)),
+            let (class, steer) = match cfg.failure_mode(&cover.security_policy) {
+                _ if cover.sidecar => (0, Steer::Sidecar(cfg.placements.sidecar && !cover.sidecarless)),
+                FailureMode::Closed => (1, Steer::Inspect(FailureMode::Closed)),
+                FailureMode::Open => (2, Steer::Inspect(FailureMode::Open)),
             };
             let mut rules = Vec::new();
             for v4 in cfg.families.list().iter().copied() {
                 let local = Local::Set(book.pods("pods", &variant.base, v4, &variant.policy, &variant.members));
                 for way in [Way::Request, Way::Reply] {
                     for (protocol, body) in bodies(book, v4, variant.dir, way, &local, allow) {
-                        match mode {
-                            None => rules.push(Rule::new(format!("{body} return"))),
-                            Some(mode) => rules.extend(health::covered(&body, protocol, mode, way == Way::Reply)),
+                        match steer {
+                            Steer::Sidecar(true) => rules.push(Rule::new(format!("{body} return"))),
+                            Steer::Sidecar(false) if way == Way::Request => rules.push(health::unplaced(&body)),
+                            Steer::Sidecar(false) => {}
+                            Steer::Inspect(mode) => {
+                                rules.extend(health::covered(&body, protocol, mode, way == Way::Reply));
+                            }
                         }
                     }
                 }
             }
             if let Some(first) = rules.first_mut() {
-                let placement = if cover.sidecar { "sidecar" } else { "chain" };
+                let placement = match steer {
+                    Steer::Sidecar(true) => "sidecar",
+                    Steer::Sidecar(false) => "sidecar, not programmed here: dropped",
+                    Steer::Inspect(_) => "chain",
+                };
                 let what =
                     format!("{} {} inspected by {}", variant.policy, dir_word(variant.dir), cover.security_policy);
                 first.comment = Some(format!("{what} ({placement})"));
@@ -148,4 +156,14 @@ fn steering(variants: &[Variant], book: &mut Book<'_>, cfg: &Config) -> Vec<Rule
         }
     }
     classes.into_iter().flatten().collect()
+}
+
+/// What steering does with one covered grant.
+#[derive(Clone, Copy)]
+enum Steer {
+    /// Sidecar-placed: left to the destination's sidecar when this node programs sidecars
+    /// (`true`), else dropped.
+    Sidecar(bool),
+    /// Chain-placed: to the inspector, or down this failure path.
+    Inspect(FailureMode),
 }

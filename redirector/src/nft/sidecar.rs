@@ -28,10 +28,26 @@ pub fn sidecar(pod: &LocalPod, sets: &BTreeMap<String, AddressSet>, cfg: &Config
     let mut local = vec![
         Rule::commented("the sidecar's own upstream connections", format!("{exempt} accept")),
         Rule::new("ct state established,related accept"),
-        Rule::commented("same-pod clients of the pod's own address", format!("meta nfproto != {nfproto} accept")),
-        Rule::new(format!("{ip} daddr != {} accept", pod.ip)),
     ];
+    local.extend(unplaced(&mut book, v4, Direction::Egress, pod.egress.iter().flatten().map(Allow::from), cfg));
     if pod.ingress.is_some() {
+        local.push(Rule::commented(
+            "same-pod clients of the pod's own address",
+            format!("meta nfproto != {nfproto} accept"),
+        ));
+        local.push(Rule::new(format!("{ip} daddr != {} accept", pod.ip)));
+        let dropped = unplaced(&mut book, v4, Direction::Ingress, grants.iter().cloned(), cfg);
+        if !dropped.is_empty() {
+            // A flow also covered sidecar-placed is the sidecar's (sidecar placement wins).
+            for allow in grants.iter().filter(|a| a.cover.as_ref().is_some_and(|c| c.sidecar)) {
+                for (_, body) in bodies(&mut book, v4, Direction::Ingress, Way::Request, &Local::Any, allow) {
+                    inbound.push(Rule::new(format!("{body} accept")));
+                    local.push(Rule::new(format!("{body} accept")));
+                }
+            }
+            inbound.extend(dropped.iter().cloned());
+            local.extend(dropped);
+        }
         for allow in &grants {
             for (_, body) in bodies(&mut book, v4, Direction::Ingress, Way::Request, &Local::Any, allow) {
                 inbound.push(Rule::new(format!("{body} accept")));
@@ -41,7 +57,7 @@ pub fn sidecar(pod: &LocalPod, sets: &BTreeMap<String, AddressSet>, cfg: &Config
         let deny = Rule::new(format!("counter name \"{}\" drop", health::DENIED));
         inbound.push(deny.clone());
         local.push(deny);
-    } else {
+    } else if local.len() == 2 {
         local.truncate(1);
     }
     let mut redirect_in = vec![Rule::new("iifname \"lo\" return")];
@@ -69,4 +85,28 @@ pub fn sidecar(pod: &LocalPod, sets: &BTreeMap<String, AddressSet>, cfg: &Config
     table.counters = health::counters(true);
     table.chains = chains;
     Ruleset { tables: vec![table] }
+}
+
+/// Drop rules for the chain-placed covered grants, when this node has no chain inspector:
+/// no one would inspect them here.
+fn unplaced(
+    book: &mut Book<'_>,
+    v4: bool,
+    dir: Direction,
+    grants: impl Iterator<Item = Allow>,
+    cfg: &Config,
+) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    for allow in grants {
+        let Some(cover) = allow.cover.as_ref().filter(|c| !cfg.placements.inspects(c.sidecar)) else { continue };
+        let before = rules.len();
+        for (_, body) in bodies(book, v4, dir, Way::Request, &Local::Any, &allow) {
+            rules.push(health::unplaced(&body));
+        }
+        if let Some(first) = rules.get_mut(before) {
+            let what = format!("{} inspected by {}", super::variants::dir_word(dir), cover.security_policy);
+            first.comment = Some(format!("{what} (chain, not programmed here: dropped)"));
+        }
+    }
+    rules
 }

@@ -44,8 +44,9 @@ pub fn dir_word(dir: Direction) -> &'static str {
     }
 }
 
-/// Regroups a node plan.
-pub fn group(plan: &NodePlan) -> Grouped {
+/// Regroups a node plan; pods in `sidecarless` have their sidecar-placed grants marked (so
+/// they form a variant of their own).
+pub fn group(plan: &NodePlan, sidecarless: &BTreeSet<IpAddr>) -> Grouped {
     let mut out = Grouped::default();
     type ByPolicy = BTreeMap<String, BTreeMap<Vec<Allow>, BTreeSet<IpAddr>>>;
     let mut sides: [ByPolicy; 2] = [BTreeMap::new(), BTreeMap::new()];
@@ -54,7 +55,7 @@ pub fn group(plan: &NodePlan) -> Grouped {
         for ((grants, isolated), by_policy) in both.into_iter().zip(sides.iter_mut()) {
             let Some(grants) = grants else { continue };
             isolated.insert(pod.ip);
-            for (policy, allows) in by_policy_of(grants) {
+            for (policy, allows) in by_policy_of(grants, sidecarless.contains(&pod.ip)) {
                 by_policy.entry(policy).or_default().entry(allows).or_default().insert(pod.ip);
             }
         }
@@ -72,10 +73,10 @@ pub fn group(plan: &NodePlan) -> Grouped {
 }
 
 /// A pod's grants on one side, by policy, sorted and deduplicated.
-fn by_policy_of(grants: &[Grant]) -> BTreeMap<String, Vec<Allow>> {
+fn by_policy_of(grants: &[Grant], sidecarless: bool) -> BTreeMap<String, Vec<Allow>> {
     let mut out: BTreeMap<String, BTreeSet<Allow>> = BTreeMap::new();
     for grant in grants {
-        out.entry(grant.policy.clone()).or_default().insert(Allow::from(grant));
+        out.entry(grant.policy.clone()).or_default().insert(Allow::of_pod(grant, sidecarless));
     }
     out.into_iter().map(|(policy, allows)| (policy, allows.into_iter().collect())).collect()
 }

@@ -46,11 +46,11 @@ pub fn write(dir: &Path, lab: &Lab, pods: &[Pod], inspection: &str) {
     std::fs::write(dir.join("policy.yaml"), policy).unwrap();
 }
 
-/// `redirector local` for `mode` (`chain`: the inspector pod is `insp` at `NET.30`).
+/// `redirector local` for `mode` (`chain` and `both`: the inspector pod is `insp` at `NET.30`).
 pub fn command(lab: &Lab, dir: &Path, mode: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_redirector"));
     cmd.args(["local", "--mode", mode, "--node", "lab-node"]).arg("--manifests").arg(dir);
-    if mode == "chain" {
+    if mode == "chain" || mode == "both" {
         cmd.args(["--bridge", BRIDGE, "--node-netns", &lab.netns("node"), "--inspector-netns", &lab.netns("insp")]);
         cmd.args(["--inspector-veth", "v-insp", "--inspector-mac", &Lab::mac(30)]);
         cmd.args(["--inspector-ip", &format!("{NET}.30")]);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
-use nft::config::{ChainConfig, Config, Families, Health, ProxyExclusion, SidecarConfig};
+use nft::config::{ChainConfig, Config, Families, Health, Placements, ProxyExclusion, SidecarConfig};
 use policy_crd::flow::{AddressSet, Engine, NodePlan};
 use policy_crd::manifests::Manifests;
 
@@ -34,7 +34,13 @@ pub fn examples() -> Manifests {
 pub fn config(manifests: &Manifests, health: Health) -> Config {
     let failure_modes =
         manifests.security_policies.iter().map(|(name, spec)| (name.clone(), spec.failure_mode)).collect();
-    Config { families: Families::V4, failure_modes, health }
+    Config {
+        families: Families::V4,
+        failure_modes,
+        health,
+        placements: Placements::BOTH,
+        sidecarless: Default::default(),
+    }
 }
 
 /// Chain mode on a node whose inspector pod is 10.244.1.254 on `cni0`.
