@@ -5,7 +5,7 @@
 //! peer side by side. "Detected" is the verdict: a blocking rule (949110 etc.) matched.
 //!
 //! Groups come from the request ids: `family-variant-NNN` in our corpus (`ok` is benign),
-//! `gtw-SET:FILE-N-ENCODER-PLACEHOLDER` for gotestwaf.
+//! `gtw-SET:FILE-N-ENCODER-PLACEHOLDER` for gotestwaf. Totals per source and overall.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -61,9 +61,9 @@ fn groups(id: &str) -> Vec<(&'static str, String)> {
         let (place, enc, _, file) = (parts.next(), parts.next(), parts.next(), parts.next().unwrap_or(rest));
         let (set, stem) = file.split_once(':').unwrap_or(("", file));
         if set == "false-pos" {
-            return vec![("false positives", format!("gtw {set}/{stem}")), ("total", "benign".into())];
+            return vec![("false positives", format!("gtw {set}/{stem}")), ("total", "benign, gotestwaf".into())];
         }
-        let mut out = vec![("family", format!("gtw {set}/{stem}")), ("total", "attacks".into())];
+        let mut out = vec![("family", format!("gtw {set}/{stem}")), ("total", "attacks, gotestwaf".into())];
         out.extend(enc.map(|e| ("encoding/placement", format!("gtw encoder {e}"))));
         out.extend(place.map(|p| ("encoding/placement", format!("gtw placeholder {p}"))));
         return out;
@@ -72,9 +72,14 @@ fn groups(id: &str) -> Vec<(&'static str, String)> {
     let family = parts.first().copied().unwrap_or(id);
     let variant = parts.get(1..parts.len().saturating_sub(1)).map(|v| v.join("-")).unwrap_or_default();
     if family == "ok" {
-        return vec![("false positives", format!("ok {variant}")), ("total", "benign".into())];
+        return vec![("false positives", format!("ok {variant}")), ("total", "benign, corpus".into())];
     }
-    vec![("family", family.to_string()), ("encoding/placement", variant), ("total", "attacks".into())]
+    let mut out = vec![("family", family.to_string()), ("total", "attacks, corpus".into())];
+    // `proto-*` variants name the protocol defect, not an encoding or a placement.
+    if family != "proto" {
+        out.push(("encoding/placement", format!("corpus {variant}")));
+    }
+    out
 }
 
 /// Aggregates the compared cases into rows, sorted by section then group.
@@ -82,7 +87,12 @@ pub fn rows(cases: &[Case]) -> Vec<Row> {
     let mut by: BTreeMap<(usize, String), Row> = BTreeMap::new();
     for case in cases {
         let blocked = |v: Verdict| usize::from(v != Verdict::Pass);
-        for (section, group) in groups(&case.id) {
+        let ids = groups(&case.id);
+        let overall = ids
+            .iter()
+            .find(|(s, _)| *s == "total")
+            .and_then(|(_, g)| Some(("total", g.split(',').next()?.to_string())));
+        for (section, group) in ids.into_iter().chain(overall) {
             let order = SECTIONS.iter().position(|s| *s == section).unwrap_or(SECTIONS.len());
             let row = by.entry((order, group.clone())).or_insert_with(|| Row {
                 section: section.into(),
@@ -161,10 +171,8 @@ mod tests {
 
     #[test]
     fn ids_give_family_variant_and_benign_groups() {
-        assert_eq!(
-            groups("proto-ctype-multi-001")[..2],
-            [("family", "proto".into()), ("encoding/placement", "ctype-multi".into())]
-        );
+        assert_eq!(groups("sqli-double-001")[2], ("encoding/placement", "corpus double".into()));
+        assert_eq!(groups("proto-ctype-multi-001"), [("family", "proto".into()), ("total", "attacks, corpus".into())]);
         assert_eq!(groups("ok-get-003")[0], ("false positives", "ok get".into()));
         let g = groups("gtw-owasp:sql-injection-3-URL-param");
         assert_eq!(g[0], ("family", "gtw owasp/sql-injection".into()));
