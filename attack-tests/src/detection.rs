@@ -111,7 +111,7 @@ pub fn rows(cases: &[Case]) -> Vec<Row> {
 pub fn table(rows: &[Row]) -> String {
     let pct =
         |n: usize, d: usize| if d == 0 { "-".to_string() } else { format!("{:.1}%", n as f64 * 100.0 / d as f64) };
-    let mut s = format!("{:<20} {:<36} {:>6} {:>8} {:>8}\n", "section", "group", "sent", "ours", "modsec");
+    let mut s = format!("{:<20} {:<42} {:>6} {:>8} {:>8}\n", "section", "group", "sent", "ours", "modsec");
     let mut last = "";
     for r in rows {
         if r.section != last && !last.is_empty() {
@@ -120,7 +120,7 @@ pub fn table(rows: &[Row]) -> String {
         last = &r.section;
         let _ = writeln!(
             s,
-            "{:<20} {:<36} {:>6} {:>8} {:>8}",
+            "{:<20} {:<42} {:>6} {:>8} {:>8}",
             r.section,
             r.group,
             r.sent,
