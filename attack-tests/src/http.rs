@@ -1,7 +1,7 @@
 //! A minimal HTTP/1.1 client over `std::net::TcpStream`: the request goes out byte for byte
 //! as the corpus wrote it (raw target, headers in order), one connection per request.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -56,8 +56,12 @@ pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> std::io:
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => response.extend_from_slice(&buf[..n]),
-            // A reset after a full response (nginx closing early on an error) is still an answer.
+            // A reset after a full response (nginx closing early on an error) is still an answer,
+            // and so is a head whose body has no framing when the server keeps the connection.
             Err(e) if !response.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) if parse(&response).is_some() && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break;
+            }
             Err(e) => return Err(e),
         }
         if parse(&response).is_some_and(|(r, complete)| complete && r.status >= 200) {

@@ -12,12 +12,13 @@
 //!       # v1 format: - stage: {input: {...}, output: {...}}
 //! ```
 //!
-//! - [`wire`]: the request bytes of a stage; [`check`]: sending a test and judging it;
-//!   [`audit`]: the audit log, tailed; [`cli`]: `attack-tests ftw`.
+//! - [`wire`]: the request bytes of a stage; [`output`]: the expectations; [`check`]: sending
+//!   a test and judging it; [`audit`]: the audit log, tailed; [`cli`]: `attack-tests ftw`.
 
 pub mod audit;
 pub mod check;
 pub mod cli;
+pub mod output;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -83,7 +84,7 @@ pub struct StageEntry {
     pub input: Option<wire::Input>,
     /// v2 output.
     #[serde(default)]
-    pub output: Option<check::Output>,
+    pub output: Option<output::Output>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
@@ -97,7 +98,7 @@ pub struct Stage {
     pub input: wire::Input,
     /// The expectations.
     #[serde(default)]
-    pub output: check::Output,
+    pub output: output::Output,
 }
 
 impl StageEntry {
