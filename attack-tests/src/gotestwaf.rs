@@ -58,7 +58,9 @@ pub fn load(dir: &Path) -> (Vec<Request>, Vec<String>) {
                 continue;
             }
         };
-        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = |p: Option<&std::ffi::OsStr>| p.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        // `SET:FILE`: gotestwaf's set (its directory: owasp, false-pos, ...) and file.
+        let stem = format!("{}:{}", name(file.parent().and_then(Path::file_name)), name(file.file_stem()));
         let mut encoders: Vec<String> = case
             .encoder
             .iter()

@@ -1,7 +1,7 @@
 //! A minimal HTTP/1.1 client over `std::net::TcpStream`: the request goes out byte for byte
 //! as the corpus wrote it (raw target, headers in order), one connection per request.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -20,8 +20,32 @@ pub fn wire(method: &str, target: &str, headers: &[(String, String)], body: &[u8
 }
 
 /// Sends `request` (with `Connection: close` among its headers) and returns the response
-/// status, reading until the server closes.
+/// status.
 pub fn send(addr: SocketAddr, request: &[u8], timeout: Duration) -> std::io::Result<u16> {
+    exchange(addr, request, timeout).map(|r| r.status)
+}
+
+/// A response: status, headers in order, body (as framed on the wire).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes as received (not dechunked).
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` and reads one response: to the server's close, to its `Content-Length`,
+/// or to the end of a chunked body.
+pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
@@ -32,15 +56,44 @@ pub fn send(addr: SocketAddr, request: &[u8], timeout: Duration) -> std::io::Res
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => response.extend_from_slice(&buf[..n]),
-            // A reset after a full response (nginx closing early on an error) is still an answer.
+            // A reset after a full response (nginx closing early on an error) is still an answer,
+            // and so is a head whose body has no framing when the server keeps the connection.
             Err(e) if !response.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) if parse(&response).is_some() && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break;
+            }
             Err(e) => return Err(e),
         }
+        if parse(&response).is_some_and(|(r, complete)| complete && r.status >= 200) {
+            break;
+        }
     }
-    status_of(&response).ok_or_else(|| {
+    parse(&response).map(|(r, _)| r).ok_or_else(|| {
         let head = String::from_utf8_lossy(&response[..response.len().min(80)]).into_owned();
         std::io::Error::new(std::io::ErrorKind::InvalidData, format!("no HTTP status line in {head:?}"))
     })
+}
+
+/// The response in `bytes` (once its head is complete) and whether its body is complete.
+fn parse(bytes: &[u8]) -> Option<(Response, bool)> {
+    let status = status_of(bytes)?;
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&bytes[..end]);
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':').map(|(n, v)| (n.trim().to_string(), v.trim().to_string())))
+        .collect();
+    let body = bytes[end..].to_vec();
+    let response = Response { status, headers, body };
+    let complete = match response.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        Some(length) => response.body.len() >= length,
+        None if response.header("transfer-encoding").is_some_and(|v| v.contains("chunked")) => {
+            response.body.ends_with(b"0\r\n\r\n")
+        }
+        None => false,
+    };
+    Some((response, complete))
 }
 
 /// The body as nginx hands it to ModSecurity: a `chunked` body decoded (chunk extensions
@@ -85,6 +138,10 @@ mod tests {
         assert_eq!(wire("GET", "/x?a=%27", &h, b""), b"GET /x?a=%27 HTTP/1.1\r\nHost: a\r\n\r\n".to_vec());
         assert_eq!(status_of(b"HTTP/1.1 403 Forbidden\r\n"), Some(403));
         assert_eq!(status_of(b"garbage"), None);
+        let (r, complete) =
+            parse(b"HTTP/1.1 403 Forbidden\r\nx-request-id: ab\r\ncontent-length: 2\r\n\r\n{}").expect("parses");
+        assert_eq!((r.status, r.header("X-Request-Id"), complete), (403, Some("ab"), true));
+        assert!(!parse(b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\nab").expect("parses").1);
         let te = vec![("Transfer-Encoding".to_string(), "chunked".to_string())];
         assert_eq!(dechunk(&te, b"7\r\nname=ok\r\n2;x=y\r\n&a\r\n0\r\n\r\n"), b"name=ok&a".to_vec());
     }

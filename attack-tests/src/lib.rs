@@ -12,6 +12,8 @@
 //!   whole differential run.
 //! - [`lab`]: the netns lab (`lab up|down`); [`demo`]: the main job on it.
 //! - [`bench`]: `attack-tests bench proxy`, the inspector against nginx + ModSecurity.
+//! - [`ftw`]: go-ftw regression tests against a URL or the lab; [`detection`]: detection
+//!   and false-positive rates per family and encoding, ours beside the peer's.
 
 pub mod audit;
 pub mod bench;
@@ -19,7 +21,9 @@ pub mod compare;
 pub mod conf;
 pub mod corpus;
 pub mod demo;
+pub mod detection;
 pub mod expect;
+pub mod ftw;
 pub mod gotestwaf;
 pub mod http;
 pub mod lab;

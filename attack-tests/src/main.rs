@@ -1,7 +1,8 @@
 //! `attack-tests`: Chainwall's attack corpus tools. `differential` runs the corpus through
 //! nginx + ModSecurity + CRS and through our engine, and reports where they disagree;
 //! `lab up|down` builds the netns lab; `demo` runs the main job on it; `bench proxy`
-//! measures the inspector against that peer (see `attack_tests::bench`).
+//! measures the inspector against that peer (see `attack_tests::bench`); `ftw` runs go-ftw
+//! tests; `report` prints detection and false-positive rates, ours beside the peer's.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +79,10 @@ enum Command {
     /// (lab) GET a URL, print the body.
     #[command(hide = true)]
     LabGet { url: String },
+    /// Run go-ftw regression tests (YAML) against a URL or the lab, rule ids from the audit log.
+    Ftw(attack_tests::ftw::cli::FtwArgs),
+    /// Detection rate per family and encoding/placement, and false positives: ours and the peer.
+    Report(attack_tests::detection::ReportArgs),
     /// Benchmarks against a peer measured in the same run (by hand, on a release build).
     #[command(subcommand)]
     Bench(attack_tests::bench::cli::BenchCommand),
@@ -94,6 +99,8 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::LabSend => return Ok(lab::send()?),
         Command::LabLoad { duration_ms, pause_ms } => return Ok(lab::load(duration_ms, pause_ms)?),
         Command::LabGet { url } => return Ok(lab::get(&url)?),
+        Command::Ftw(args) => return Ok(attack_tests::ftw::cli::main(&args)?),
+        Command::Report(args) => return Ok(attack_tests::detection::main(&args)?),
         Command::Bench(command) => {
             return attack_tests::bench::cli::main(command).map(|()| ExitCode::SUCCESS).map_err(Into::into);
         }
