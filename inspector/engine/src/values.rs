@@ -57,6 +57,12 @@ impl Values {
         }
     }
 
+    /// Removes every value, keeping the room they took (a collection reused per rule).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
+    }
+
     /// Removes every value of `key`.
     pub fn remove(&mut self, key: &[u8]) {
         if self.get(key).next().is_some() {

@@ -20,9 +20,12 @@ impl Transaction<'_> {
                 self.tx.set(i.to_string().as_bytes(), group.clone());
             }
         }
-        self.matched.vars.push(m.name.clone(), m.value.clone());
-        self.matched.var = m.value;
-        self.matched.name = m.name;
+        // MATCHED_VAR and MATCHED_VAR_NAME reuse their buffers; the match moves into MATCHED_VARS.
+        self.matched.var.clear();
+        self.matched.var.extend_from_slice(&m.value);
+        self.matched.name.clear();
+        self.matched.name.extend_from_slice(&m.name);
+        self.matched.vars.push(m.name, m.value);
         for setvar in &rule.setvars {
             self.setvar(setvar, head);
         }
