@@ -29,6 +29,11 @@ impl Values {
         Self::default()
     }
 
+    /// An empty collection with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { entries: Vec::with_capacity(n), index: HashMap::with_capacity_and_hasher(n, Default::default()) }
+    }
+
     /// Appends a value (a key may repeat: `a=1&a=2` gives two `ARGS:a`).
     pub fn push(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         let key = key.into();
