@@ -1,11 +1,26 @@
 //! Runtime collections: ordered multimaps of byte strings, as ModSecurity keeps ARGS, headers and
 //! cookies. Keys compare case-insensitively (ASCII), like libmodsecurity's variable maps;
-//! insertion order is kept, because rules see values in request order.
+//! insertion order is kept, because rules see values in request order. An index by key hash
+//! finds a key without scanning (CRS reads `TX` by key hundreds of times per request).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 /// One collection (`ARGS`, `REQUEST_HEADERS`, `TX`, ...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Values {
     entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Key hash → where entries with that hash are. Hashes may collide: the keys are always
+    /// compared, and a collision only widens the range scanned.
+    index: HashMap<u64, Slot, BuildHasherDefault<Prehashed>>,
+}
+
+/// The entries whose keys share one hash: the first position and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    first: usize,
+    count: usize,
 }
 
 impl Values {
@@ -14,42 +29,65 @@ impl Values {
         Self::default()
     }
 
+    /// An empty collection with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { entries: Vec::with_capacity(n), index: HashMap::with_capacity_and_hasher(n, Default::default()) }
+    }
+
     /// Appends a value (a key may repeat: `a=1&a=2` gives two `ARGS:a`).
     pub fn push(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.entries.push((key.into(), value.into()));
+        let key = key.into();
+        let at = self.entries.len();
+        self.index.entry(key_hash(&key)).and_modify(|s| s.count += 1).or_insert(Slot { first: at, count: 1 });
+        self.entries.push((key, value.into()));
     }
 
     /// Replaces every value of `key` with one value (`setvar`, `initcol`).
     pub fn set(&mut self, key: &[u8], value: impl Into<Vec<u8>>) {
         let value = value.into();
-        match self.entries.iter().position(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        let (start, end) = self.range(key);
+        match (start..end).find(|&i| self.entries[i].0.eq_ignore_ascii_case(key)) {
             Some(i) => {
                 self.entries[i].1 = value;
-                if self.entries[i + 1..].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                if self.entries[i + 1..end].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
                     let mut n = 0;
                     self.entries.retain(|(k, _)| {
                         n += 1;
                         n - 1 <= i || !k.eq_ignore_ascii_case(key)
                     });
+                    self.reindex();
                 }
             }
-            None => self.entries.push((key.to_vec(), value)),
+            None => self.push(key.to_vec(), value),
         }
+    }
+
+    /// Removes every value, keeping the room they took (a collection reused per rule).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.index.clear();
     }
 
     /// Removes every value of `key`.
     pub fn remove(&mut self, key: &[u8]) {
-        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        if self.get(key).next().is_some() {
+            self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            self.reindex();
+        }
     }
 
     /// The first value of `key`.
     pub fn first(&self, key: &[u8]) -> Option<&[u8]> {
-        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_slice())
+        self.get(key).next().map(|(_, v)| v)
     }
 
     /// Every `(key, value)` whose key equals `key`.
-    pub fn get<'a>(&'a self, key: &'a [u8]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
-        self.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(key))
+    pub fn get<'a: 'k, 'k>(&'a self, key: &'k [u8]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'k {
+        let (start, end) = self.range(key);
+        self.entries[start..end]
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
     /// Every `(key, value)`, in insertion order.
@@ -70,6 +108,55 @@ impl Values {
     /// Sum of key and value lengths (`ARGS_COMBINED_SIZE`).
     pub fn combined_size(&self) -> usize {
         self.entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+
+    /// The positions that can hold `key`: its hash's one entry, or from its first to the end.
+    fn range(&self, key: &[u8]) -> (usize, usize) {
+        match self.index.get(&key_hash(key)) {
+            None => (0, 0),
+            Some(s) if s.count == 1 => (s.first, s.first + 1),
+            Some(s) => (s.first, self.entries.len()),
+        }
+    }
+
+    /// Rebuilds the index after entries moved.
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (at, (key, _)) in self.entries.iter().enumerate() {
+            self.index.entry(key_hash(key)).and_modify(|s| s.count += 1).or_insert(Slot { first: at, count: 1 });
+        }
+    }
+}
+
+/// A case-insensitive hash of a key: FNV-1a over the lower-cased bytes from a per-process random
+/// seed, then mixed (requests cannot aim at chosen hashes; a collision costs a wider scan).
+fn key_hash(key: &[u8]) -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u8));
+    let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+/// Hasher for keys that are already hashes.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 

@@ -20,9 +20,12 @@ impl Transaction<'_> {
                 self.tx.set(i.to_string().as_bytes(), group.clone());
             }
         }
-        self.matched.vars.push(m.name.clone(), m.value.clone());
-        self.matched.var = m.value;
-        self.matched.name = m.name;
+        // MATCHED_VAR and MATCHED_VAR_NAME reuse their buffers; the match moves into MATCHED_VARS.
+        self.matched.var.clear();
+        self.matched.var.extend_from_slice(&m.value);
+        self.matched.name.clear();
+        self.matched.name.extend_from_slice(&m.name);
+        self.matched.vars.push(m.name, m.value);
         for setvar in &rule.setvars {
             self.setvar(setvar, head);
         }
@@ -75,6 +78,14 @@ impl Transaction<'_> {
         m.expand(|c, k| self.lookup(c, k, Some((head.id, ""))))
     }
 
+    /// A `setvar` operand: constant ones (most of CRS's) as they are, without an expansion.
+    fn operand<'m>(&self, v: &'m MacroString, head: &Rule) -> Cow<'m, str> {
+        match v.as_text() {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(self.expand(v, head)),
+        }
+    }
+
     fn setvar(&mut self, setvar: &SetVar, head: &Rule) {
         // Keys are lower-cased when parsed; only expanded macros can bring capitals back.
         let key: Cow<'_, [u8]> = match setvar.key.as_text() {
@@ -86,10 +97,11 @@ impl Transaction<'_> {
             other => &self.persistent[persistent(other)],
         };
         let current = || atoi(store.first(&key).unwrap_or_default());
+        let operand = |v| self.operand(v, head);
         let value = match &setvar.op {
-            SetOp::Set(v) => Some(self.expand(v, head)),
-            SetOp::Add(v) => Some((current().saturating_add(atoi(self.expand(v, head).as_bytes()))).to_string()),
-            SetOp::Sub(v) => Some((current().saturating_sub(atoi(self.expand(v, head).as_bytes()))).to_string()),
+            SetOp::Set(v) => Some(operand(v).into_owned()),
+            SetOp::Add(v) => Some((current().saturating_add(atoi(operand(v).as_bytes()))).to_string()),
+            SetOp::Sub(v) => Some((current().saturating_sub(atoi(operand(v).as_bytes()))).to_string()),
             SetOp::One => Some("1".to_owned()),
             SetOp::Delete => None,
         };

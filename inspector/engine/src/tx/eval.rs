@@ -55,7 +55,7 @@ impl Transaction<'_> {
             if self.removed(rule) {
                 continue;
             }
-            self.matched.vars = Default::default();
+            self.matched.vars.clear();
             if !self.evaluate(rule, rule) {
                 continue;
             }

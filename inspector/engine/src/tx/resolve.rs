@@ -38,16 +38,19 @@ impl Transaction<'_> {
     pub(super) fn resolve<'a>(&'a self, target: &Target, out: &mut Vec<Value<'a>>) {
         let select = target.select.as_ref();
         let c = target.collection;
-        let keyed = |values: &'a Values, out: &mut Vec<Value<'a>>| {
-            let iter = values.iter().filter(|(k, _)| select.is_none_or(|s| s.matches(k)));
-            out.extend(iter.map(|(k, v)| Value { collection: c, key: Cow::Borrowed(k), value: Cow::Borrowed(v) }));
-        };
-        let names = |values: &'a Values, out: &mut Vec<Value<'a>>| {
-            let iter = values.iter().filter(|(k, _)| select.is_none_or(|s| s.matches(k)));
-            out.extend(iter.map(|(k, _)| Value { collection: c, key: Cow::Borrowed(k), value: Cow::Borrowed(k) }));
-        };
         if let Some((values, yields_names)) = self.keyed(c) {
-            return if yields_names { names(values, out) } else { keyed(values, out) };
+            let value = |(k, v): (&'a [u8], &'a [u8])| Value {
+                collection: c,
+                key: Cow::Borrowed(k),
+                value: Cow::Borrowed(if yields_names { k } else { v }),
+            };
+            match select {
+                // One key: the collection's index finds it without a scan.
+                Some(Select::Key(key)) => out.extend(values.get(key).map(value)),
+                Some(s) => out.extend(values.iter().filter(|(k, _)| s.matches(k)).map(value)),
+                None => out.extend(values.iter().map(value)),
+            }
+            return;
         }
         match c {
             // Only `XML:/*` (the root's text) is evaluated; other XPath selects nothing.
@@ -76,8 +79,11 @@ impl Transaction<'_> {
             };
         }
         if let Some((values, names)) = self.keyed(collection) {
-            let mut found = values.iter().filter(|(k, _)| key.is_none_or(|key| k.eq_ignore_ascii_case(key.as_bytes())));
-            return found.next().map(|(k, v)| if names { k } else { v }.to_vec()).unwrap_or_default();
+            let found = match key {
+                Some(key) => values.get(key.as_bytes()).next(),
+                None => values.iter().next(),
+            };
+            return found.map(|(k, v)| if names { k } else { v }.to_vec()).unwrap_or_default();
         }
         let select = key.map(|k| Select::Key(k.as_bytes().to_vec()));
         let target = Target { collection, count: false, select };

@@ -105,6 +105,9 @@ impl Overrides {
     }
 }
 
+/// TX variables a transaction has room for before the collection grows.
+const TX_CAPACITY: usize = 128;
+
 /// One transaction.
 #[derive(Debug)]
 pub struct Transaction<'r> {
@@ -138,7 +141,8 @@ impl<'r> Transaction<'r> {
             args: Values::new(),
             body: Body::default(),
             response: Response::default(),
-            tx: Values::new(),
+            // CRS sets dozens of TX variables per request: room for them without regrowing.
+            tx: Values::with_capacity(TX_CAPACITY),
             persistent: Default::default(),
             matched: Matched::default(),
             overrides: Overrides::default(),

@@ -26,3 +26,21 @@ fn set_replaces_all_values_in_place_and_remove_drops_them() {
     assert_eq!(c.len(), 2);
     assert!(!c.is_empty());
 }
+
+#[test]
+fn index_follows_removals_and_repeated_keys() {
+    let mut c = Values::new();
+    for i in 0..50 {
+        c.push(format!("k{i}"), i.to_string());
+    }
+    c.push("K7", "again");
+    c.remove(b"k3");
+    assert_eq!(c.first(b"k3"), None);
+    assert_eq!(c.get(b"k7").map(|(_, v)| v).collect::<Vec<_>>(), [&b"7"[..], &b"again"[..]]);
+    c.set(b"K7", "one");
+    assert_eq!(c.get(b"k7").collect::<Vec<_>>(), [(&b"k7"[..], &b"one"[..])]);
+    assert_eq!(c.first(b"K49"), Some(&b"49"[..]));
+    c.set(b"k3", "back");
+    assert_eq!(c.iter().last(), Some((&b"k3"[..], &b"back"[..])));
+    assert_eq!(c.len(), 50);
+}
