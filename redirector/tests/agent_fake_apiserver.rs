@@ -55,9 +55,8 @@ fn the_agent_programs_its_plan_reports_it_and_never_flushes_on_restart() {
     assert_eq!(ruleset(&ns.0), rules, "a restart never flushes or rewrites");
     assert_eq!(patches().len(), 1, "an unchanged status is not written");
 
-    // Generation 2 adds a peer: element updates only, no table replaced (the interval set's
-    // 10.253.12.3 becomes the range 10.253.12.3-10.253.12.4: one delete, one add); reported for
-    // generation 2, and a later run reads the merged range back as the plan.
+    // Generation 2 adds a peer: one element added to the peers' plain address set, no table
+    // replaced; reported for generation 2, and a later run reads the kernel back as the plan.
     {
         let mut served = plan_served.lock().unwrap();
         let status = served["status"].clone();
@@ -65,13 +64,13 @@ fn the_agent_programs_its_plan_reports_it_and_never_flushes_on_restart() {
         served["status"] = status;
     }
     let update = agent(&kubeconfig, &[]);
-    assert!(update.contains("applied (replaced [], deleted [], 2 element changes)"), "{update}");
+    assert!(update.contains("applied (replaced [], deleted [], 1 element changes)"), "{update}");
     assert!(ruleset(&ns.0).contains("10.253.12.4"));
     let patches = patches();
     assert_eq!(patches.len(), 2);
     assert_eq!(patches[1]["status"]["observedGeneration"], 2);
     let settled = ruleset(&ns.0);
     let idle = agent(&kubeconfig, &[]);
-    assert!(!idle.contains("applied"), "the kernel's merged range reads back as the plan: {idle}");
+    assert!(!idle.contains("applied"), "the kernel reads back as the plan: {idle}");
     assert_eq!(ruleset(&ns.0), settled);
 }
