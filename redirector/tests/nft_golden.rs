@@ -89,7 +89,7 @@ fn unprogrammed_placements_are_dropped_not_passed() {
     let frontend = plan.pods.iter().find(|p| p.pod.starts_with("shop/frontend-")).unwrap();
     let text = sidecar::sidecar(frontend, &sets, &sidecar_only, &sidecar_config()).to_nft();
     golden("sidecar-only-frontend.nft", &text);
-    assert_eq!(text.matches("tcp dport 8080 goto fail_closed").count(), 2, "inbound and local");
+    assert_eq!(text.matches("tcp dport 8080 goto fail_closed").count(), 4, "inbound and local, pod peers and ipBlock");
     let both = sidecar::sidecar(frontend, &sets, &config(&manifests, Health::Healthy), &sidecar_config()).to_nft();
     assert!(!both.contains("dport 8080 goto fail_closed"), "with a chain inspector the node steers it");
 }
