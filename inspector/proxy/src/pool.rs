@@ -179,3 +179,6 @@ impl Drop for Pooled {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
