@@ -83,37 +83,40 @@ where
 
 /// Builds the upstream request from the canonical head, `body`, and the `marker`: origin-form
 /// for HTTP/1.1 (the pool is keyed by destination), absolute for gRPC's pooled HTTP/2 client.
+/// The canonical headers move into it (in their order), leaving `req.headers` empty.
 pub fn upstream_request(
-    req: &Canonical,
+    req: &mut Canonical,
     (upstream, marker): (SocketAddr, &Marker),
     body: Outgoing,
 ) -> Result<Request<Outgoing>, http::Error> {
-    let builder = Request::builder().method(req.method.clone());
-    let mut builder = if crate::grpc::is_grpc(req) {
-        builder.uri(format!("http://{upstream}{}", req.target)).version(Version::HTTP_2)
+    let grpc = crate::grpc::is_grpc(req);
+    let mut request = Request::new(body);
+    *request.method_mut() = req.method.clone();
+    if grpc {
+        *request.uri_mut() = format!("http://{upstream}{}", req.target).parse()?;
+        *request.version_mut() = Version::HTTP_2;
     } else {
-        builder.uri(req.target.as_str()).version(Version::HTTP_11)
-    };
-    if let Some(headers) = builder.headers_mut() {
-        headers.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
-        if let Some((name, value)) = marker {
-            headers.insert(name.clone(), value.clone());
-        }
+        *request.uri_mut() = req.target.parse()?;
     }
-    builder.body(body)
+    *request.headers_mut() = std::mem::take(&mut req.headers);
+    if let Some((name, value)) = marker {
+        request.headers_mut().insert(name.clone(), value.clone());
+    }
+    Ok(request)
 }
 
 /// Sends the canonical request (gRPC over HTTP/2, the rest over HTTP/1.1); the response head
 /// must arrive within `timeout` (the connect has its own, shorter one in [`crate::dial`]).
 pub async fn send(
     clients: &Upstreams,
-    req: &Canonical,
+    req: &mut Canonical,
     to: (SocketAddr, &Marker),
     (body, timeout): (Outgoing, Duration),
 ) -> Result<Response<Pooled>, UpstreamError> {
+    let grpc = crate::grpc::is_grpc(req);
     let request = upstream_request(req, to, body)?;
     let answered = async {
-        if crate::grpc::is_grpc(req) {
+        if grpc {
             Ok(clients.h2.request(request).await?.map(Pooled::unpooled))
         } else {
             clients.h1.send(to.0, request).await

@@ -205,14 +205,14 @@ impl Proxy {
             self.metrics.bypass(scope, "body_prefix");
         }
         let outgoing = forward::outgoing(canon.body.clone(), rest);
-        self.forward(who, &canon, (&active, inspection), (outgoing, switch)).await
+        self.forward(who, &mut canon, (&active, inspection), (outgoing, switch)).await
     }
 
     /// Sends the inspected request upstream; phases 3-4 when the rules have response rules.
     async fn forward(
         &self,
         who: Who<'_>,
-        canon: &Canonical,
+        canon: &mut Canonical,
         (active, mut inspection): (&Active, Inspection<'_>),
         (outgoing, switch): (forward::Outgoing, Option<OnUpgrade>),
     ) -> Answer {
