@@ -15,7 +15,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpSocket, TcpStream};
+
+use crate::pool::{H1Pool, IDLE_TIMEOUT};
 
 /// Most spoofing clients kept at once (one per client address); beyond, the idle ones are dropped.
 const MAX_SOURCES: usize = 4096;
@@ -84,19 +86,18 @@ impl tower_service::Service<Uri> for Dial {
     }
 }
 
-/// The pooled clients of one source address: HTTP/1.1 for every request, HTTP/2 with prior
-/// knowledge for gRPC ([`crate::grpc`]).
+/// The pooled clients of one source address: HTTP/1.1 for every request ([`crate::pool`]),
+/// HTTP/2 with prior knowledge for gRPC ([`crate::grpc`]).
 #[derive(Debug, Clone)]
 pub struct Upstreams {
-    pub h1: Upstream,
+    pub h1: Arc<H1Pool>,
     pub h2: Upstream,
 }
 
 /// The pooled clients for `dial`.
 pub fn clients(dial: Dial) -> Upstreams {
-    let idle = Duration::from_secs(60);
-    let h1 = Client::builder(TokioExecutor::new()).pool_idle_timeout(idle).build(dial);
-    let h2 = Client::builder(TokioExecutor::new()).pool_idle_timeout(idle).http2_only(true).build(dial);
+    let h1 = Arc::new(H1Pool::new(dial));
+    let h2 = Client::builder(TokioExecutor::new()).pool_idle_timeout(IDLE_TIMEOUT).http2_only(true).build(dial);
     Upstreams { h1, h2 }
 }
 

@@ -8,12 +8,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::pool::Pooled;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Either, Full};
-use hyper::body::Incoming;
 
 pub use crate::dial::{Upstream, Upstreams};
 use crate::request::Canonical;
@@ -25,6 +25,8 @@ pub enum UpstreamError {
     Build(#[from] http::Error),
     #[error("upstream: {0}")]
     Client(#[from] hyper_util::client::legacy::Error),
+    #[error("upstream connect: {0}")]
+    Connect(std::io::Error),
     #[error("upstream body: {0}")]
     Body(#[from] hyper::Error),
     #[error("upstream response head not received within {0:?}")]
@@ -48,6 +50,7 @@ impl UpstreamError {
         match self {
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Client(_) if connect_timed_out() => StatusCode::GATEWAY_TIMEOUT,
+            Self::Connect(e) if e.kind() == std::io::ErrorKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::BAD_GATEWAY,
         }
     }
@@ -78,40 +81,53 @@ where
     }
 }
 
-/// Builds the upstream request from the canonical head, `body`, and the `marker`.
+/// Builds the upstream request from the canonical head, `body`, and the `marker`: origin-form
+/// for HTTP/1.1 (the pool is keyed by destination), absolute for gRPC's pooled HTTP/2 client.
+/// The canonical headers move into it (in their order), leaving `req.headers` empty.
 pub fn upstream_request(
-    req: &Canonical,
+    req: &mut Canonical,
     (upstream, marker): (SocketAddr, &Marker),
     body: Outgoing,
 ) -> Result<Request<Outgoing>, http::Error> {
-    let version = if crate::grpc::is_grpc(req) { Version::HTTP_2 } else { Version::HTTP_11 };
-    let mut builder =
-        Request::builder().method(req.method.clone()).uri(format!("http://{upstream}{}", req.target)).version(version);
-    if let Some(headers) = builder.headers_mut() {
-        headers.extend(req.headers.iter().map(|(n, v)| (n.clone(), v.clone())));
-        if let Some((name, value)) = marker {
-            headers.insert(name.clone(), value.clone());
-        }
+    let grpc = crate::grpc::is_grpc(req);
+    let mut request = Request::new(body);
+    *request.method_mut() = req.method.clone();
+    if grpc {
+        *request.uri_mut() = format!("http://{upstream}{}", req.target).parse()?;
+        *request.version_mut() = Version::HTTP_2;
+    } else {
+        *request.uri_mut() = req.target.parse()?;
     }
-    builder.body(body)
+    *request.headers_mut() = std::mem::take(&mut req.headers);
+    if let Some((name, value)) = marker {
+        request.headers_mut().insert(name.clone(), value.clone());
+    }
+    Ok(request)
 }
 
 /// Sends the canonical request (gRPC over HTTP/2, the rest over HTTP/1.1); the response head
 /// must arrive within `timeout` (the connect has its own, shorter one in [`crate::dial`]).
 pub async fn send(
     clients: &Upstreams,
-    req: &Canonical,
+    req: &mut Canonical,
     to: (SocketAddr, &Marker),
     (body, timeout): (Outgoing, Duration),
-) -> Result<Response<Incoming>, UpstreamError> {
-    let client = if crate::grpc::is_grpc(req) { &clients.h2 } else { &clients.h1 };
-    let request = client.request(upstream_request(req, to, body)?);
-    Ok(tokio::time::timeout(timeout, request).await.map_err(|_| UpstreamError::Timeout(timeout))??)
+) -> Result<Response<Pooled>, UpstreamError> {
+    let grpc = crate::grpc::is_grpc(req);
+    let request = upstream_request(req, to, body)?;
+    let answered = async {
+        if grpc {
+            Ok(clients.h2.request(request).await?.map(Pooled::unpooled))
+        } else {
+            clients.h1.send(to.0, request).await
+        }
+    };
+    tokio::time::timeout(timeout, answered).await.map_err(|_| UpstreamError::Timeout(timeout))?
 }
 
 /// Reads up to `limit` bytes of `body` (more when a frame crosses it): the prefix phase 4
 /// inspects, and the body to send downstream (the prefix, then the rest, unchanged).
-pub async fn buffer_prefix(mut body: Incoming, limit: usize) -> Result<(Bytes, Prefixed<Incoming>), UpstreamError> {
+pub async fn buffer_prefix(mut body: Pooled, limit: usize) -> Result<(Bytes, Prefixed<Pooled>), UpstreamError> {
     let mut prefix = BytesMut::new();
     let mut trailers = None;
     let mut done = false;

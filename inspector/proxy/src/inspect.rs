@@ -1,7 +1,9 @@
 //! Phase "inspect": the engine's phases over the [`Canonical`] request and the upstream's
 //! response. Everything here is synchronous: the proxy builds the transaction once the body
 //! is buffered, and keeps it across the upstream call only when the rule set has response
-//! rules ([`needs_response`]).
+//! rules ([`needs_response`]). A rule set without any rule ([`has_rules`]) builds no
+//! transaction at all: nothing could match, set a variable or stop it, so its report is
+//! known in advance (no interruption, no match, no anomaly score).
 
 use std::time::{Duration, Instant};
 
@@ -29,8 +31,15 @@ pub struct Report {
 /// A transaction under inspection, with the engine time spent so far.
 #[derive(Debug)]
 pub struct Inspection<'r> {
-    tx: Transaction<'r>,
+    /// `None` when the rule set has no rule to run.
+    tx: Option<Transaction<'r>>,
+    engine: EngineMode,
     took: Duration,
+}
+
+/// Whether the rule set has any rule (markers and settings alone run nothing).
+pub fn has_rules(rules: &RuleSet) -> bool {
+    rules.phases.iter().flatten().any(|i| matches!(i, Item::Rule(_)))
 }
 
 /// Whether the rule set has phase 3 or 4 rules, so the transaction must wait for the response.
@@ -75,38 +84,52 @@ impl<'r> Inspection<'r> {
     /// Phases 1 and 2 over the canonical request.
     pub fn request(tx: Transaction<'r>, req: &Canonical) -> (Self, Option<Interruption>) {
         let started = Instant::now();
-        let mut this = Self { tx, took: Duration::ZERO };
-        let headers = req.headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
-        let mut stop =
-            this.tx.request_headers(req.method.as_str().as_bytes(), req.target.as_bytes(), req.version, headers);
-        if stop.is_none() {
-            stop = this.tx.request_body(&req.body);
-        }
+        let mut this = Self { engine: tx.engine(), tx: Some(tx), took: Duration::ZERO };
+        let stop = this.tx.as_mut().and_then(|tx| {
+            let headers = req.headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+            let stop = tx.request_headers(req.method.as_str().as_bytes(), req.target.as_bytes(), req.version, headers);
+            stop.or_else(|| tx.request_body(&req.body))
+        });
         this.took += started.elapsed();
         (this, stop)
+    }
+
+    /// The inspection of a rule set without rules (see [`has_rules`]): no transaction.
+    pub fn without_rules(rules: &RuleSet) -> Self {
+        Self { tx: None, engine: rules.settings.engine, took: Duration::ZERO }
     }
 
     /// Phase 3 (status and headers) and phase 4 (`body`, when it is inspected).
     pub fn response(&mut self, status: u16, headers: &HeaderMap, body: Option<&[u8]>) -> Option<Interruption> {
         let started = Instant::now();
-        let pairs = headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
-        let mut stop = self.tx.response_headers(status, "HTTP/1.1", pairs);
-        if stop.is_none() {
-            stop = self.tx.response_body(body.unwrap_or_default());
-        }
+        let stop = self.tx.as_mut().and_then(|tx| {
+            let pairs = headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+            let stop = tx.response_headers(status, "HTTP/1.1", pairs);
+            stop.or_else(|| tx.response_body(body.unwrap_or_default()))
+        });
         self.took += started.elapsed();
         stop
     }
 
     /// Phase 5, then the report; the transaction is dropped here.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        let Some(mut tx) = self.tx else {
+            let nothing = Report {
+                interruption: None,
+                matches: Vec::new(),
+                anomaly_score: None,
+                engine: self.engine,
+                took: self.took,
+            };
+            return nothing;
+        };
         let started = Instant::now();
-        self.tx.finish();
+        tx.finish();
         let report = Report {
-            interruption: self.tx.interruption().cloned(),
-            matches: self.tx.matched_rules().iter().filter(|m| m.logged).cloned().collect(),
-            anomaly_score: self.tx.tx("anomaly_score"),
-            engine: self.tx.engine(),
+            interruption: tx.interruption().cloned(),
+            matches: tx.matched_rules().iter().filter(|m| m.logged).cloned().collect(),
+            anomaly_score: tx.tx("anomaly_score"),
+            engine: tx.engine(),
             took: Duration::ZERO,
         };
         Report { took: self.took + started.elapsed(), ..report }

@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod origin;
 pub mod path;
 pub mod policy;
+pub mod pool;
 pub mod proxy;
 pub mod reload;
 pub mod request;

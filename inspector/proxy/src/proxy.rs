@@ -73,12 +73,15 @@ pub struct Proxy {
 pub struct Active {
     pub policy: String,
     pub rules: RuleSet,
+    /// Whether the set has any rule: without, no engine transaction is built.
+    pub has_rules: bool,
     pub needs_response: bool,
 }
 
 impl Active {
     pub fn new(policy: String, rules: RuleSet) -> Self {
-        Self { policy, needs_response: inspect::needs_response(&rules), rules }
+        let (has_rules, needs_response) = (inspect::has_rules(&rules), inspect::needs_response(&rules));
+        Self { policy, has_rules, needs_response, rules }
     }
 }
 
@@ -186,8 +189,12 @@ impl Proxy {
             Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
         };
         let who = Who { id: &id, flow, scope };
-        let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
-        let (inspection, stop) = Inspection::request(tx, &canon);
+        let (inspection, stop) = if active.has_rules {
+            let tx = active.rules.transaction(Connection { client: flow.client, server: flow.server }, id.clone());
+            Inspection::request(tx, &canon)
+        } else {
+            (Inspection::without_rules(&active.rules), None)
+        };
         if stop.is_some() {
             return self.conclude(who, &canon, inspection.finish(), None);
         }
@@ -198,14 +205,14 @@ impl Proxy {
             self.metrics.bypass(scope, "body_prefix");
         }
         let outgoing = forward::outgoing(canon.body.clone(), rest);
-        self.forward(who, &canon, (&active, inspection), (outgoing, switch)).await
+        self.forward(who, &mut canon, (&active, inspection), (outgoing, switch)).await
     }
 
     /// Sends the inspected request upstream; phases 3-4 when the rules have response rules.
     async fn forward(
         &self,
         who: Who<'_>,
-        canon: &Canonical,
+        canon: &mut Canonical,
         (active, mut inspection): (&Active, Inspection<'_>),
         (outgoing, switch): (forward::Outgoing, Option<OnUpgrade>),
     ) -> Answer {

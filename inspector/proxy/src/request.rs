@@ -88,7 +88,7 @@ impl Rejection {
 /// The canonical head (everything but the body) and the declared body length.
 pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option<u64>), Rejection> {
     let size = parts.method.as_str().len()
-        + parts.uri.to_string().len()
+        + displayed_len(&parts.uri)
         + parts.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum::<usize>();
     if size > max_header_bytes {
         return Err(Rejection::HeadTooLarge);
@@ -131,6 +131,21 @@ pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option
     }
     let canonical = Canonical { method: parts.method.clone(), target, version, headers, body: Bytes::new() };
     Ok((canonical, declared))
+}
+
+/// The length of `uri` as displayed, counted without building the string.
+fn displayed_len(uri: &http::Uri) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Counting cannot fail.
+    let _ = std::fmt::write(&mut count, format_args!("{uri}"));
+    count.0
 }
 
 /// The `Host`: the URI's authority when there is one (absolute-form, h2), else the one header.

@@ -44,26 +44,37 @@ pub fn check(raw: &[u8]) -> Result<Head, Rejection> {
     let mut lines = crlf_lines(&raw[start..end]);
     let http10 = request_line(lines.next().ok_or(Rejection::BadRequest)?)?;
     let (mut length, mut chunked, mut hosts, mut expect) = (None, false, 0, None);
-    let mut seen: Vec<String> = Vec::new();
+    // Bit i: a `SINGLETON[i]` field was seen.
+    let mut seen = 0u8;
     for line in lines {
         if line.contains(&b'\r') || line.contains(&b'\n') {
             return Err(Rejection::BadRequest);
         }
         let (name, value) = field(line)?;
-        if SINGLETON.contains(&name.as_str()) && seen.contains(&name) {
-            return Err(Rejection::BadRequest);
+        if let Some(i) = SINGLETON.iter().position(|s| name.eq_ignore_ascii_case(s.as_bytes())) {
+            if seen & (1 << i) != 0 {
+                return Err(Rejection::BadRequest);
+            }
+            seen |= 1 << i;
         }
-        match name.as_str() {
-            "content-length" => length = Some(content_length(value)?),
-            "transfer-encoding" if !http10 && value.eq_ignore_ascii_case(b"chunked") => chunked = true,
-            "transfer-encoding" => return Err(Rejection::BadRequest),
-            "host" if authority(value) => hosts += 1,
-            "host" => return Err(Rejection::BadRequest),
-            "expect" => expect = Some(value.to_ascii_lowercase()),
-            "connection" => connection(value)?,
-            _ => {}
+        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
+        if is("content-length") {
+            length = Some(content_length(value)?);
+        } else if is("transfer-encoding") {
+            if http10 || !value.eq_ignore_ascii_case(b"chunked") {
+                return Err(Rejection::BadRequest);
+            }
+            chunked = true;
+        } else if is("host") {
+            if !authority(value) {
+                return Err(Rejection::BadRequest);
+            }
+            hosts += 1;
+        } else if is("expect") {
+            expect = Some(value.to_ascii_lowercase());
+        } else if is("connection") {
+            connection(value)?;
         }
-        seen.push(name);
     }
     if (chunked && length.is_some()) || (!http10 && hosts != 1) {
         return Err(Rejection::BadRequest);
@@ -122,7 +133,7 @@ fn request_line(line: &[u8]) -> Result<bool, Rejection> {
 }
 
 /// `name: value` with a token name (no `_`) and a value free of CTLs (HTAB aside).
-fn field(line: &[u8]) -> Result<(String, &[u8]), Rejection> {
+fn field(line: &[u8]) -> Result<(&[u8], &[u8]), Rejection> {
     let colon = line.iter().position(|&b| b == b':').ok_or(Rejection::BadRequest)?;
     let (name, value) = (&line[..colon], &line[colon + 1..]);
     let tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^`|~".contains(b);
@@ -133,7 +144,7 @@ fn field(line: &[u8]) -> Result<(String, &[u8]), Rejection> {
         return Err(Rejection::BadRequest);
     }
     let value = value.trim_ascii();
-    Ok((String::from_utf8_lossy(name).to_ascii_lowercase(), value))
+    Ok((name, value))
 }
 
 /// A `Host` value: `host[:port]` (reg-name, IPv4 or `[IPv6]`), no user info, no path.

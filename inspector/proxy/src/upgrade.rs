@@ -12,11 +12,11 @@ use std::time::Duration;
 use http::header::{CONNECTION, HeaderValue, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode, Version};
-use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
 use crate::idle::{Activity, Idle};
+use crate::pool::Pooled;
 use crate::request::Canonical;
 use crate::respond::{self, ProxyBody};
 
@@ -46,7 +46,7 @@ pub fn keep_upgrade(canon: &mut Canonical) {
 
 /// The client's answer to an upstream response of a handshake: a `101` starts the tunnel
 /// (once the client side has switched too), anything else is the upstream's response.
-pub fn relay(mut resp: Response<Incoming>, client: OnUpgrade, id: &str, idle: Duration) -> Response<ProxyBody> {
+pub fn relay(mut resp: Response<Pooled>, client: OnUpgrade, id: &str, idle: Duration) -> Response<ProxyBody> {
     if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
         return respond::upstream(resp, id);
     }

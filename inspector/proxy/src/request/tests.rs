@@ -57,3 +57,11 @@ fn head_limit() {
     assert_eq!(head(&req, 1024).unwrap_err(), Rejection::HeadTooLarge);
     assert!(head(&req, 4096).is_ok());
 }
+
+#[test]
+fn the_head_size_counts_the_uri_as_displayed() {
+    for uri in ["/", "/a/b?x=1&y=2", "http://example.com:8080/p?q", "*"] {
+        let parsed: http::Uri = uri.parse().unwrap();
+        assert_eq!(super::displayed_len(&parsed), parsed.to_string().len(), "{uri}");
+    }
+}
