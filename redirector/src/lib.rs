@@ -5,6 +5,7 @@
 //! - [`desired`]: a node's desired state (the RedirectPlan spec) from the flow engine.
 //! - [`nft`]: renders a node's plan into nftables rulesets (chain and sidecar modes) and
 //!   diffs two rulesets into one atomic `nft -f` transaction.
+//! - [`netlink`]: set-element updates sent to the kernel directly (no `nft` process).
 //! - [`inspector_policy`]: the inspector's policy file (SecurityPolicies and flow map) of a
 //!   node's plan.
 
@@ -12,4 +13,5 @@ pub mod controller;
 pub mod desired;
 pub mod exposition;
 pub mod inspector_policy;
+pub mod netlink;
 pub mod nft;

@@ -205,3 +205,85 @@ fn synthetic_cluster_shares_sets_and_updates_by_elements() {
     let listed = netns.list(&["list", "table", "inet", "chainwall"]);
     assert!(listed.contains(&ip), "{listed}");
 }
+
+/// A table with one plain set of every key type the netlink writer handles.
+const KEYS_TABLE: &str = "table inet cwkeys {
+	set v4 { type ipv4_addr; elements = { 10.0.0.1 } }
+	set v6 { type ipv6_addr; }
+	set ep4 { type ipv4_addr . inet_service; elements = { 10.0.0.1 . 80 } }
+	set ep6 { type ipv6_addr . inet_service; }
+	set ports { type inet_service; }
+}
+";
+
+fn keys_changes() -> Vec<nft_support::nft::diff::SetChange> {
+    use nft_support::nft::diff::SetChange;
+    use nft_support::nft::element::Element;
+    use nft_support::nft::model::{Family, Key};
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    let change = |set: &str, key, delete: Vec<Element>, add: Vec<Element>| SetChange {
+        family: Family::Inet,
+        table: "cwkeys".into(),
+        set: set.into(),
+        key,
+        interval: false,
+        delete,
+        add,
+    };
+    vec![
+        change("v4", Key::Ipv4, vec![Element::addr(ip("10.0.0.1"))], vec![Element::addr(ip("10.0.0.2"))]),
+        change("v6", Key::Ipv6, vec![], vec![Element::addr(ip("fd00::1")), Element::addr(ip("fd00::2"))]),
+        change(
+            "ep4",
+            Key::Ipv4Service,
+            vec![Element::Endpoint(ip("10.0.0.1"), 80)],
+            vec![Element::Endpoint(ip("10.0.0.3"), 8080)],
+        ),
+        change("ep6", Key::Ipv6Service, vec![], vec![Element::Endpoint(ip("fd00::3"), 443)]),
+        change("ports", Key::Service, vec![], vec![Element::Ports(53, 53), Element::Ports(9000, 9000)]),
+    ]
+}
+
+#[test]
+fn netlink_batches_change_sets_exactly_like_nft_text() {
+    if !kernel_available("netlink_batches_change_sets_exactly_like_nft_text") {
+        return;
+    }
+    let changes = keys_changes();
+    let by_text = Netns::new();
+    by_text.nft(false, "keys table", KEYS_TABLE);
+    by_text.nft(false, "keys changes", &nft_support::nft::diff::Transaction::of_sets(changes.clone()).text);
+    let by_netlink = Netns::new();
+    by_netlink.nft(false, "keys table", KEYS_TABLE);
+    let path = format!("/run/netns/{}", by_netlink.0);
+    redirector::netlink::apply(Some(Path::new(&path)), &changes).unwrap();
+    let listing = |ns: &Netns| ns.list(&["list", "table", "inet", "cwkeys"]);
+    let after = listing(&by_netlink);
+    assert_eq!(after, listing(&by_text));
+    for element in ["10.0.0.2", "fd00::2", "10.0.0.3 . 8080", "fd00::3 . 443", "9000"] {
+        assert!(after.contains(element), "{element} missing:\n{after}");
+    }
+    assert!(!after.contains("10.0.0.1"), "deleted elements stay deleted:\n{after}");
+}
+
+#[test]
+fn a_refused_netlink_batch_changes_nothing() {
+    if !kernel_available("a_refused_netlink_batch_changes_nothing") {
+        return;
+    }
+    let netns = Netns::new();
+    netns.nft(false, "keys table", KEYS_TABLE);
+    let before = netns.list(&["list", "table", "inet", "cwkeys"]);
+    let mut changes = keys_changes();
+    // The last delete names an element the set does not hold: the kernel refuses it, and the
+    // adds and deletes before it in the same batch are rolled back.
+    changes.push(nft_support::nft::diff::SetChange {
+        delete: vec![nft_support::nft::element::Element::addr("10.9.9.9".parse().unwrap())],
+        add: vec![],
+        ..changes[0].clone()
+    });
+    let path = format!("/run/netns/{}", netns.0);
+    let err = redirector::netlink::apply(Some(Path::new(&path)), &changes).unwrap_err();
+    assert!(err.to_string().contains("delete 1 elements of inet cwkeys v4"), "{err}");
+    assert_eq!(netns.list(&["list", "table", "inet", "cwkeys"]), before);
+}

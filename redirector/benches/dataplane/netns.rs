@@ -1,10 +1,13 @@
-//! A network namespace of our own (`cwbench-<pid>-<tag>`), deleted when dropped, and the two
-//! ways the benchmark changes it: `nft -f -` and one `iptables` command. Both run through
-//! `nsenter --net`, so both pay the same process start.
+//! A network namespace of our own (`cwbench-<pid>-<tag>`), deleted when dropped, and the ways
+//! the benchmark changes it: the agent's (set-element updates over netlink, `nft -f -` for
+//! the rest) and one `iptables` command. Processes run through `nsenter --net`.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use redirector::netlink;
+use redirector::nft::diff::Transaction;
 
 /// A namespace created for this run; `ip netns del` on drop (on panic too).
 #[derive(Debug)]
@@ -43,6 +46,21 @@ impl Netns {
             return Err(format!("nft -f failed in {}: {}", self.name, String::from_utf8_lossy(&out.stderr).trim()));
         }
         Ok(took)
+    }
+
+    /// Applies a transaction the agent's way: element-only ones over netlink (no process),
+    /// others with `nft -f`; returns how long it took.
+    pub fn apply(&self, tx: &Transaction) -> Result<Duration, String> {
+        if !tx.elements_only() {
+            return self.nft(&tx.text);
+        }
+        let path = std::path::PathBuf::from(format!("/run/netns/{}", self.name));
+        let start = Instant::now();
+        match netlink::apply(Some(&path), &tx.sets) {
+            Ok(()) => Ok(start.elapsed()),
+            Err(netlink::Error::Unsupported(_)) => self.nft(&tx.text),
+            Err(e) => Err(format!("element update in {}: {e}", self.name)),
+        }
     }
 
     /// Runs `program args` (an iptables binary) inside; returns how long it took.

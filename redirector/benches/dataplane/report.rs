@@ -114,12 +114,12 @@ impl Table {
         }
         let _ = writeln!(
             s,
-            "\none pod added or removed (set-element update; min / median / max ms; target: median total <= 10 ms, flat)"
+            "\none pod added or removed (set-element update over netlink; min / median / max ms; target: median total <= 10 ms, flat)"
         );
         let _ = writeln!(
             s,
             "{:>6} {:>8} {:>22} {:>22} {:>22} {:>8}",
-            "pods", "updates", "compute", "nft -f", "total", "verdict"
+            "pods", "updates", "compute", "kernel", "total", "verdict"
         );
         for c in &self.scales {
             let pair = |x: Stats| format!("{:.2} / {:.2} / {:.2}", x.min, x.median, x.max);
@@ -156,7 +156,7 @@ impl Table {
                     let ratio = t.median / sets.total.median;
                     let _ = writeln!(
                         s,
-                        "{name:<32} {:.2} / {:.2} / {:.2}; sets total {:.2}: {ratio:.1}x (nft -f alone {:.1}x) {}",
+                        "{name:<32} {:.2} / {:.2} / {:.2}; sets total {:.2}: {ratio:.1}x (kernel alone {:.1}x) {}",
                         t.min,
                         t.median,
                         t.max,

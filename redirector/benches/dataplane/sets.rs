@@ -124,7 +124,7 @@ impl Programmed {
                 tx.replaced, tx.element_changes
             ));
         }
-        let kernel = ns.nft(&tx.text)?;
+        let kernel = ns.apply(&tx)?;
         self.state = state;
         self.ruleset = ruleset;
         Ok(Update { compute, kernel })

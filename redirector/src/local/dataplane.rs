@@ -1,14 +1,17 @@
 //! The side effects of `redirector local`, behind [`Dataplane`]: reading and writing the
-//! Chainwall nftables tables and the policy routes of one network namespace. [`Nft`] runs
-//! `nft` and `ip` (through `ip netns exec` or `nsenter`); tests use an in-memory fake.
+//! Chainwall nftables tables and the policy routes of one network namespace. [`Nft`] sends
+//! element-only transactions over netlink ([`redirector::netlink`]) and runs `nft` and `ip`
+//! (through `ip netns exec` or `nsenter`) for the rest; tests use an in-memory fake.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
 use super::observe::{self, Kernel};
+use redirector::netlink;
+use redirector::nft::diff::Transaction;
 use redirector::nft::model::Ruleset;
 
 /// A network namespace: this process's own, one named in `/run/netns` (`ip netns`), or a
@@ -27,6 +30,15 @@ impl Netns {
     /// A name, or a path when it starts with `/`.
     pub fn parse(text: &str) -> Netns {
         if text.starts_with('/') { Netns::Path(text.into()) } else { Netns::Named(text.to_owned()) }
+    }
+
+    /// The namespace's file (`None`: our own).
+    pub fn path(&self) -> Option<PathBuf> {
+        match self {
+            Netns::Current => None,
+            Netns::Named(name) => Some(Path::new("/run/netns").join(name)),
+            Netns::Path(path) => Some(path.clone()),
+        }
     }
 
     /// `program` run inside the namespace.
@@ -61,8 +73,8 @@ impl std::fmt::Display for Netns {
 pub trait Dataplane {
     /// The Chainwall tables the kernel holds.
     fn read(&mut self, ns: &Netns) -> Result<Kernel>;
-    /// Applies one `nft -f` transaction (all or nothing); `after` is what it leads to.
-    fn apply(&mut self, ns: &Netns, transaction: &str, after: &Ruleset) -> Result<()>;
+    /// Applies one transaction (all or nothing); `after` is what it leads to.
+    fn apply(&mut self, ns: &Netns, transaction: &Transaction, after: &Ruleset) -> Result<()>;
     /// Makes sure each `ip ... rule add` / `ip ... route add` line holds, adding only what is
     /// missing (never deleting first).
     fn ensure_routes(&mut self, ns: &Netns, commands: &[String]) -> Result<()>;
@@ -88,12 +100,19 @@ impl Dataplane for Nft {
         observe::parse(&json).map_err(anyhow::Error::msg)
     }
 
-    fn apply(&mut self, ns: &Netns, transaction: &str, _after: &Ruleset) -> Result<()> {
+    fn apply(&mut self, ns: &Netns, transaction: &Transaction, _after: &Ruleset) -> Result<()> {
+        if transaction.elements_only() {
+            match netlink::apply(ns.path().as_deref(), &transaction.sets) {
+                Ok(()) => return Ok(()),
+                Err(netlink::Error::Unsupported(_)) => {} // interval sets, maps: nft writes them
+                Err(e) => bail!("element update refused in {ns}: {e}"),
+            }
+        }
         let mut cmd = ns.command("nft");
         cmd.args(["-f", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().with_context(|| format!("cannot run nft in {ns}"))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(transaction.as_bytes()).context("cannot write to nft")?;
+            stdin.write_all(transaction.text.as_bytes()).context("cannot write to nft")?;
         }
         let out = child.wait_with_output().context("nft did not finish")?;
         if !out.status.success() {

@@ -183,7 +183,7 @@ pub fn reconcile(dp: &mut impl Dataplane, targets: &[Target]) -> Result<Vec<Outc
         let (old, drift) = observe::previous(&want, &kernel);
         let tx = diff(&old, &want);
         if !tx.is_empty() {
-            dp.apply(&target.netns, &tx.text, &want)?;
+            dp.apply(&target.netns, &tx, &want)?;
         }
         dp.ensure_routes(&target.netns, &target.routes)?;
         outcomes.push(Outcome {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use redirector::nft::config::{ChainConfig, Config, Families, Health, Placements};
+use redirector::nft::diff::Transaction;
 use redirector::nft::element::Element;
 use redirector::nft::model::{Family, Ruleset};
 use redirector::nft::{inspector, node};
@@ -43,8 +44,8 @@ impl Dataplane for Fake {
     fn read(&mut self, ns: &Netns) -> Result<Kernel> {
         Ok(self.kernels.get(ns).cloned().unwrap_or_default())
     }
-    fn apply(&mut self, ns: &Netns, transaction: &str, after: &Ruleset) -> Result<()> {
-        self.applied.push(transaction.to_owned());
+    fn apply(&mut self, ns: &Netns, transaction: &Transaction, after: &Ruleset) -> Result<()> {
+        self.applied.push(transaction.text.clone());
         self.kernels.insert(ns.clone(), observed(after));
         Ok(())
     }
