@@ -64,6 +64,12 @@ enum Command {
         http: String,
         #[arg(long, default_value = "")]
         tcp: String,
+        /// Check the inspector's signed marker with this key file; needs --unsigned-log.
+        #[arg(long, requires = "unsigned_log")]
+        marker_key_file: Option<PathBuf>,
+        /// Where requests without a valid marker are logged, one line each.
+        #[arg(long, requires = "marker_key_file")]
+        unsigned_log: Option<PathBuf>,
     },
     /// (lab) Probes as JSON on stdin, outcomes as JSON on stdout.
     #[command(hide = true)]
@@ -95,7 +101,9 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         Command::Lab { command } => return Ok(lab::lab(&command)?),
         Command::Demo(args) => return Ok(attack_tests::demo::run(&args)?),
-        Command::LabServe { label, http, tcp } => return Ok(lab::serve(&label, &http, &tcp)?),
+        Command::LabServe { label, http, tcp, marker_key_file, unsigned_log } => {
+            return Ok(lab::serve(&label, &http, &tcp, marker_key_file.zip(unsigned_log))?);
+        }
         Command::LabSend => return Ok(lab::send()?),
         Command::LabLoad { duration_ms, pause_ms } => return Ok(lab::load(duration_ms, pause_ms)?),
         Command::LabGet { url } => return Ok(lab::get(&url)?),

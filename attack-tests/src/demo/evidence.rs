@@ -1,7 +1,8 @@
 //! The evidence after the traffic: each inspector's counters from `/metrics` (fetched from
 //! the netns that reaches it) and the last records of its audit log. The counters must show
-//! at least one transaction per covered request sent: proof that covered traffic went
-//! through an inspector.
+//! at least one transaction per covered request sent, and no origin may have received a
+//! request without the inspector's signed marker: proof that covered traffic went through an
+//! inspector.
 
 use crate::Error;
 use crate::lab::Facts;
@@ -20,7 +21,7 @@ pub fn samples<'a>(text: &'a str, metric: &str) -> Vec<(&'a str, f64)> {
 }
 
 /// Prints the counters and audit records; the problems found.
-pub fn show(bins: &Binaries, facts: &Facts, covered_requests: usize) -> Result<Vec<String>, Error> {
+pub fn show(bins: &Binaries, facts: &Facts, covered_requests: usize, since_ms: u128) -> Result<Vec<String>, Error> {
     let mut problems = Vec::new();
     let mut transactions = 0.0;
     for insp in &facts.inspectors {
@@ -48,6 +49,17 @@ pub fn show(bins: &Binaries, facts: &Facts, covered_requests: usize) -> Result<V
         for line in lines.iter().rev().take(5).rev() {
             println!("    {}", audit_summary(line));
         }
+    }
+    // Every HTTP request the demo sends (from `since_ms` on) is covered: none may reach an
+    // origin unsigned.
+    let apps: Vec<&str> =
+        facts.pods.iter().filter(|p| p.ports.iter().any(|x| x.server == "http")).map(|p| p.app.as_str()).collect();
+    let count = |app: &str| facts.unsigned(app).iter().filter(|(at, _)| *at >= since_ms).count();
+    let unsigned: Vec<(&str, usize)> = apps.iter().map(|app| (*app, count(app))).collect();
+    let shown: Vec<String> = unsigned.iter().map(|(app, n)| format!("{app} {n}")).collect();
+    println!("requests that reached an origin without the inspector's signed marker: {}", shown.join(", "));
+    for (app, n) in unsigned.iter().filter(|(_, n)| *n > 0) {
+        problems.push(format!("{n} requests reached {app} without the inspector's signed marker"));
     }
     #[allow(clippy::cast_precision_loss)]
     if transactions < covered_requests as f64 {

@@ -63,6 +63,7 @@ fn demo(args: &DemoArgs, facts: &crate::lab::Facts) -> Result<ExitCode, Error> {
     let cases = plan::cases(args, facts)?;
     let probes: Vec<_> = cases.iter().map(|c| c.probe.clone()).collect();
     eprintln!("demo: sending {} requests and flow probes from {}", probes.len(), facts.client_netns);
+    let since_ms = crate::lab::client::now_ms();
     let outcomes: Vec<crate::lab::client::Outcome> =
         in_netns(&bins, &facts.client_netns, &["lab-send"], Some(&probes)).map_err(Error::Peer)?;
     let mut failures = Vec::new();
@@ -100,7 +101,7 @@ fn demo(args: &DemoArgs, facts: &crate::lab::Facts) -> Result<ExitCode, Error> {
             None => failures.push(line),
         }
     }
-    failures.extend(evidence::show(&bins, facts, sent.len())?);
+    failures.extend(evidence::show(&bins, facts, sent.len(), since_ms)?);
     if failures.is_empty() {
         println!(
             "\ndemo: PASS (every core-set attack blocked and no benign request blocked, but for {deviated} listed \

@@ -96,13 +96,20 @@ pub fn lab(command: &LabCommand) -> Result<ExitCode, Error> {
     }
 }
 
-/// `lab-serve`: the pod's servers.
-pub fn serve(label: &str, http: &str, tcp: &str) -> Result<ExitCode, Error> {
+/// `lab-serve`: the pod's servers; `marker`: the key file and the unsigned log.
+pub fn serve(label: &str, http: &str, tcp: &str, marker: Option<(PathBuf, PathBuf)>) -> Result<ExitCode, Error> {
     let ports = |list: &str| -> Result<Vec<u16>, Error> {
         let port = |p: &str| p.parse().map_err(|_| Error::Config(format!("{p:?} is not a port")));
         list.split(',').filter(|p| !p.is_empty()).map(port).collect()
     };
-    servers::serve(label, &ports(http)?, &ports(tcp)?).map_err(|e| Error::io(label, e))?;
+    let marker = match marker {
+        Some((key_file, unsigned_log)) => {
+            let key = std::fs::read(&key_file).map_err(|e| Error::io(&key_file, e))?;
+            Some(servers::Marker { key: key.trim_ascii().to_vec(), unsigned_log })
+        }
+        None => None,
+    };
+    servers::serve(label, &ports(http)?, &ports(tcp)?, marker).map_err(|e| Error::io(label, e))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::servers::ORIGIN_HEADER;
+use super::servers::{INSPECTED_HEADER, ORIGIN_HEADER};
 
 /// One connection to make.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct Outcome {
     /// The `x-lab-origin` header: the origin that answered (absent: the inspector did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// Whether the origin saw the inspector's valid signed marker (`x-lab-inspected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspected: Option<bool>,
     /// A TCP server's greeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting: Option<String>,
@@ -88,7 +91,8 @@ fn http_response(mut s: TcpStream) -> std::io::Result<Outcome> {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("no response head: {text:?}")));
     };
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-    Ok(Outcome { status, origin: header(&head, ORIGIN_HEADER), ..Outcome::default() })
+    let inspected = header(&head, INSPECTED_HEADER).map(|v| v == "yes");
+    Ok(Outcome { status, origin: header(&head, ORIGIN_HEADER), inspected, ..Outcome::default() })
 }
 
 /// The response head (as text) and its length, once complete.

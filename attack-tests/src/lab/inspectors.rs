@@ -3,6 +3,7 @@
 //! the node netns) and/or one sidecar per pod that needs one (`--transparent redirect`,
 //! metrics on the pod's loopback): in sidecar mode every pod with a covered destination, in
 //! mixed mode the pods `redirector local --mode both` gave a table (their Sidecar-placed ports).
+//! Every inspector signs what it forwards with the lab run's marker key.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -24,6 +25,7 @@ pub fn start(
     state: &mut State,
     sidecars: &[&LabPod],
     (node, inspector_ns): (&str, &str),
+    marker_key: &Path,
 ) -> Result<Vec<InspectorFacts>, Error> {
     let policy = dir.join("inspector-policy.yaml").display().to_string();
     let mut out = Vec::new();
@@ -33,6 +35,8 @@ pub fn start(
             let mut args: Vec<String> = mode_args.iter().map(|s| s.to_string()).collect();
             args.extend(["--policy".into(), policy.clone(), "--metrics-listen".into(), metrics.into()]);
             args.extend(["--audit-log".into(), audit.display().to_string()]);
+            args.extend(["--sign-header".into(), super::servers::MARKER_HEADER.into()]);
+            args.extend(["--sign-key-file".into(), marker_key.display().to_string()]);
             let pid = spawn(state, dir, Some(ns), &bins.inspector, &args, role)?;
             let metrics_url = format!("http://{metrics}/metrics");
             out.push(InspectorFacts {

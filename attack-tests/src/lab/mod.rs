@@ -96,12 +96,23 @@ pub struct Facts {
     pub redirector_pid: u32,
     /// Its log.
     pub redirector_log: PathBuf,
+    /// The request header every inspector signs (HMAC with this run's key) and every HTTP
+    /// origin checks.
+    pub marker_header: String,
+    /// `<app>.log` per HTTP origin: one line per request that arrived without a valid marker.
+    pub unsigned_logs: PathBuf,
 }
 
 impl Facts {
     /// The pod with this `app` label.
     pub fn pod(&self, app: &str) -> Option<&LabPod> {
         self.pods.iter().find(|p| p.app == app)
+    }
+
+    /// The requests that reached the origin of `app` without a valid marker: unix ms and
+    /// request line.
+    pub fn unsigned(&self, app: &str) -> Vec<(u128, String)> {
+        servers::unsigned(&self.unsigned_logs.join(format!("{app}.log")))
     }
 }
 

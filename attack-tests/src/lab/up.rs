@@ -65,12 +65,20 @@ fn build(
     let (manifests_text, pods) = derive::derive(&files, &opts.name, placement(opts.mode)).map_err(Error::Config)?;
     let node = format!("{}-node", opts.name);
     topology::node(state, dir, &node)?;
+    let marker = marker_key(dir)?;
+    let unsigned_logs = dir.join("unsigned");
+    std::fs::create_dir_all(&unsigned_logs).map_err(|e| Error::io(&unsigned_logs, e))?;
     for pod in &pods {
         topology::pod(state, dir, &node, &pod.netns, &pod.app, pod.ip)?;
         let list = |kind: &str| {
             pod.ports.iter().filter(|p| p.server == kind).map(|p| p.port.to_string()).collect::<Vec<_>>().join(",")
         };
-        let args = ["lab-serve", "--label", &pod.app, "--http", &list("http"), "--tcp", &list("tcp")].map(String::from);
+        let mut args = ["lab-serve", "--label", &pod.app, "--http", &list("http"), "--tcp", &list("tcp")]
+            .map(String::from)
+            .to_vec();
+        let log = unsigned_logs.join(format!("{}.log", pod.app));
+        args.extend(["--marker-key-file".into(), marker.display().to_string()]);
+        args.extend(["--unsigned-log".into(), log.display().to_string()]);
         spawn(state, dir, Some(&pod.netns), &bins.attack_tests, &args, &format!("server-{}", pod.app))?;
     }
     let inspector_ns = format!("{}-inspector", opts.name);
@@ -97,7 +105,7 @@ fn build(
     let covered = inspectors::covered(&policy)?;
     let sidecars = inspectors::sidecar_pods(opts.mode, &pods, &covered)?;
 
-    let inspectors = inspectors::start(opts.mode, bins, dir, state, &sidecars, (&node, &inspector_ns))?;
+    let inspectors = inspectors::start(opts.mode, bins, dir, state, &sidecars, (&node, &inspector_ns), &marker)?;
     for insp in &inspectors {
         let url = insp.metrics_url.replace("/metrics", "/readyz");
         wait_for(&format!("the inspector in {}", insp.netns), Duration::from_secs(90), || {
@@ -124,6 +132,8 @@ fn build(
         inspector_policy: policy,
         redirector_pid,
         redirector_log: dir.join("redirector.log"),
+        marker_header: super::servers::MARKER_HEADER.into(),
+        unsigned_logs,
     })
 }
 
@@ -202,4 +212,24 @@ fn example_files(dir: &Path) -> Result<Vec<(String, String)>, Error> {
         .into_iter()
         .map(|p| std::fs::read_to_string(&p).map(|t| (p.display().to_string(), t)).map_err(|e| Error::io(&p, e)))
         .collect()
+}
+
+/// A fresh random key for this lab run's signed marker, in `dir/marker.key` (hex, mode 0600).
+fn marker_key(dir: &Path) -> Result<PathBuf, Error> {
+    use std::io::{Read as _, Write as _};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut bytes = [0_u8; 32];
+    let random = Path::new("/dev/urandom");
+    std::fs::File::open(random).and_then(|mut f| f.read_exact(&mut bytes)).map_err(|e| Error::io(random, e))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join("marker.key");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| f.write_all(hex.as_bytes()))
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(path)
 }
