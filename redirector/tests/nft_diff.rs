@@ -139,3 +139,34 @@ fn a_table_no_longer_wanted_is_deleted() {
     let tx = diff(&before, &after);
     assert_eq!(tx.text, "delete table bridge chainwall\n");
 }
+
+/// An agent handed two plans folds the difference in as a delta and gets the second plan.
+#[test]
+fn the_delta_between_two_node_states_leads_from_one_to_the_other() {
+    use policy_crd::synthetic::{self, Size};
+    let size = Size { pods: 300, namespaces: 3, policies: 20, nodes: 3 };
+    let c = synthetic::cluster(&size);
+    let mut engine = Engine::new(c.namespaces, c.pods.clone(), c.policies, c.security_policies);
+    let state = |engine: &Engine, node: &str| {
+        let (plan, sets) = engine.node_plan(node);
+        NodeState { plan, sets }
+    };
+    let mut checked = 0;
+    for step in 0..40 {
+        let before: Vec<NodeState> = (0..3).map(|n| state(&engine, &format!("node-{n}"))).collect();
+        if step % 3 == 2 {
+            let victim = &c.pods[step * 7 % c.pods.len()];
+            engine.remove_pod(&victim.key());
+        } else {
+            engine.upsert_pod(synthetic::pod(&size, size.pods + step));
+        }
+        for (n, old) in before.iter().enumerate() {
+            let new = state(&engine, &format!("node-{n}"));
+            let delta = old.delta_to(&new);
+            assert_eq!(old.apply(&delta), new, "step {step}, node-{n}");
+            assert_eq!(delta.pods.is_empty() && delta.sets.is_empty(), old == &new, "step {step}, node-{n}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 120);
+}

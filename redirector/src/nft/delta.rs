@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use policy_crd::flow::{AddressSet, Delta, NodePlan};
+use policy_crd::flow::{AddressSet, Delta, LocalPod, NodePlan, SetChange};
 
 /// What one node programs: its plan and the address sets the plan references.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,5 +54,49 @@ impl NodeState {
         let keep: BTreeSet<String> = referenced.into_iter().cloned().collect();
         next.sets.retain(|id, _| keep.contains(id));
         next
+    }
+}
+
+impl NodeState {
+    /// The delta that [`NodeState::apply`] turns into `next`: the local pods whose entries
+    /// differ, the element changes of the sets both hold, and, whole, the sets that are new
+    /// or whose `ipBlock`s changed. What an agent derives from two plans it was handed.
+    pub fn delta_to(&self, next: &NodeState) -> Delta {
+        let mut delta = Delta::default();
+        let node = &next.plan.node;
+        let entries = |state: &NodeState| -> BTreeMap<String, LocalPod> {
+            state.plan.pods.iter().map(|p| (p.pod.clone(), p.clone())).collect()
+        };
+        let (before, after) = (entries(self), entries(next));
+        let mut pods = BTreeMap::new();
+        for name in before.keys().chain(after.keys()) {
+            if before.get(name) != after.get(name) {
+                pods.insert(name.clone(), after.get(name).cloned());
+            }
+        }
+        for (id, set) in &next.sets {
+            match self.sets.get(id) {
+                Some(old) if old.blocks == set.blocks => {
+                    if old != set {
+                        delta.sets.insert(id.clone(), changes(old, set));
+                    }
+                }
+                _ => _ = delta.referenced_sets.insert(id.clone(), set.clone()),
+            }
+        }
+        if !pods.is_empty() || !delta.referenced_sets.is_empty() {
+            delta.pods.insert(node.clone(), pods);
+        }
+        delta
+    }
+}
+
+/// The element changes from `old` to `new`.
+fn changes(old: &AddressSet, new: &AddressSet) -> SetChange {
+    SetChange {
+        add: new.addresses.difference(&old.addresses).copied().collect(),
+        remove: old.addresses.difference(&new.addresses).copied().collect(),
+        add_endpoints: new.endpoints.difference(&old.endpoints).copied().collect(),
+        remove_endpoints: old.endpoints.difference(&new.endpoints).copied().collect(),
     }
 }
