@@ -287,3 +287,25 @@ fn a_refused_netlink_batch_changes_nothing() {
     assert!(err.to_string().contains("delete 1 elements of inet cwkeys v4"), "{err}");
     assert_eq!(netns.list(&["list", "table", "inet", "cwkeys"]), before);
 }
+
+#[test]
+fn a_writer_keeps_its_socket_and_follows_a_namespace_recreated_under_the_same_name() {
+    if !kernel_available("a_writer_keeps_its_socket_and_follows_a_namespace_recreated_under_the_same_name") {
+        return;
+    }
+    let netns = Netns::new();
+    netns.nft(false, "keys table", KEYS_TABLE);
+    let path = format!("/run/netns/{}", netns.0);
+    let mut writer = redirector::netlink::Writer::default();
+    let changes = keys_changes();
+    writer.apply(Some(Path::new(&path)), &changes[1..2]).unwrap();
+    assert!(netns.list(&["list", "set", "inet", "cwkeys", "v6"]).contains("fd00::2"));
+    // The pod's namespace goes and a new one takes its name: the next batch lands in the new one.
+    run(Command::new("ip").args(["netns", "del", &netns.0]));
+    run(Command::new("ip").args(["netns", "add", &netns.0]));
+    netns.nft(false, "keys table again", KEYS_TABLE);
+    writer.apply(Some(Path::new(&path)), &changes[..1]).unwrap();
+    let listed = netns.list(&["list", "table", "inet", "cwkeys"]);
+    assert!(listed.contains("10.0.0.2") && !listed.contains("fd00::2"), "{listed}");
+    writer.retain(|_| false);
+}

@@ -2,6 +2,7 @@
 //! the benchmark changes it: the agent's (set-element updates over netlink, `nft -f -` for
 //! the rest) and one `iptables` command. Processes run through `nsenter --net`.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,6 +15,8 @@ use redirector::nft::diff::Transaction;
 pub struct Netns {
     /// `cwbench-<pid>-<tag>`.
     pub name: String,
+    /// The agent's netlink sockets (one, into this namespace).
+    netlink: RefCell<netlink::Writer>,
 }
 
 impl Netns {
@@ -22,7 +25,7 @@ impl Netns {
         let name = format!("cwbench-{}-{tag}", std::process::id());
         let _ = Command::new("ip").args(["netns", "del", &name]).stderr(Stdio::null()).status();
         run(Command::new("ip").args(["netns", "add", &name]), "ip netns add")?;
-        Ok(Netns { name })
+        Ok(Netns { name, netlink: RefCell::default() })
     }
 
     fn command(&self, program: &str) -> Command {
@@ -56,7 +59,7 @@ impl Netns {
         }
         let path = std::path::PathBuf::from(format!("/run/netns/{}", self.name));
         let start = Instant::now();
-        match netlink::apply(Some(&path), &tx.sets) {
+        match self.netlink.borrow_mut().apply(Some(&path), &tx.sets) {
             Ok(()) => Ok(start.elapsed()),
             Err(netlink::Error::Unsupported(_)) => self.nft(&tx.text),
             Err(e) => Err(format!("element update in {}: {e}", self.name)),

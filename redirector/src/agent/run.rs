@@ -89,6 +89,7 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     let mut finder = netns::Finder::default();
     let metrics = local.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
     let mut last_input = None;
+    let mut dataplane = Nft::default();
     loop {
         if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
             tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
@@ -146,7 +147,16 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
         let unchanged_input = last_input.as_ref() == Some(&(spec.clone(), health));
         last_input = Some((spec, health));
         let mut result = match targets {
-            Ok(targets) => tokio::task::spawn_blocking(move || reconcile(&mut Nft, &targets)).await?,
+            Ok(targets) => {
+                let mut taken = std::mem::take(&mut dataplane);
+                let (back, result) = tokio::task::spawn_blocking(move || {
+                    let result = reconcile(&mut taken, &targets);
+                    (taken, result)
+                })
+                .await?;
+                dataplane = back;
+                result
+            }
             Err(e) => Err(e),
         };
         if let (Ok(outcomes), true) = (&mut result, unchanged_input) {

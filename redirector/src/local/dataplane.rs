@@ -78,11 +78,16 @@ pub trait Dataplane {
     /// Makes sure each `ip ... rule add` / `ip ... route add` line holds, adding only what is
     /// missing (never deleting first).
     fn ensure_routes(&mut self, ns: &Netns, commands: &[String]) -> Result<()>;
+    /// Lets go of what it holds for namespaces not in `programmed`.
+    fn retain(&mut self, _programmed: &[&Netns]) {}
 }
 
-/// The real kernel, through the `nft` and `ip` commands.
+/// The real kernel: netlink for element-only transactions, the `nft` and `ip` commands for
+/// the rest.
 #[derive(Debug, Default)]
-pub struct Nft;
+pub struct Nft {
+    netlink: netlink::Writer,
+}
 
 fn output(mut cmd: Command, what: &str) -> Result<String> {
     let out = cmd.output().with_context(|| format!("cannot run {what}"))?;
@@ -102,7 +107,7 @@ impl Dataplane for Nft {
 
     fn apply(&mut self, ns: &Netns, transaction: &Transaction, _after: &Ruleset) -> Result<()> {
         if transaction.elements_only() {
-            match netlink::apply(ns.path().as_deref(), &transaction.sets) {
+            match self.netlink.apply(ns.path().as_deref(), &transaction.sets) {
                 Ok(()) => return Ok(()),
                 Err(netlink::Error::Unsupported(_)) => {} // interval sets, maps: nft writes them
                 Err(e) => bail!("element update refused in {ns}: {e}"),
@@ -119,6 +124,11 @@ impl Dataplane for Nft {
             bail!("nft -f rejected the transaction in {ns}: {}", String::from_utf8_lossy(&out.stderr).trim());
         }
         Ok(())
+    }
+
+    fn retain(&mut self, programmed: &[&Netns]) {
+        let paths: Vec<Option<PathBuf>> = programmed.iter().map(|ns| ns.path()).collect();
+        self.netlink.retain(|path| paths.iter().any(|p| p.as_deref() == path));
     }
 
     fn ensure_routes(&mut self, ns: &Netns, commands: &[String]) -> Result<()> {

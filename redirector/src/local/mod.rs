@@ -201,6 +201,7 @@ pub fn reconcile(dp: &mut impl Dataplane, targets: &[Target]) -> Result<Vec<Outc
                 .collect(),
         });
     }
+    dp.retain(&targets.iter().map(|t| &t.netns).collect::<Vec<_>>());
     Ok(outcomes)
 }
 

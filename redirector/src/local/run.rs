@@ -49,7 +49,7 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
     let metrics = args.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
     metrics.health(health);
-    let mut dp = Nft;
+    let mut dp = Nft::default();
     let mut seen = newest(&args.manifests);
     let mut desired = targets(args, &args.manifests, health)?;
     hand_policy(args)?;
