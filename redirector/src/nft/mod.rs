@@ -21,6 +21,7 @@ pub mod diff;
 pub mod element;
 pub mod grants;
 pub mod health;
+pub mod incremental;
 pub mod inspector;
 pub mod model;
 pub mod node;

@@ -73,7 +73,7 @@ pub fn group(plan: &NodePlan, sidecarless: &BTreeSet<IpAddr>) -> Grouped {
 }
 
 /// A pod's grants on one side, by policy, sorted and deduplicated.
-fn by_policy_of(grants: &[Grant], sidecarless: bool) -> BTreeMap<String, Vec<Allow>> {
+pub fn by_policy_of(grants: &[Grant], sidecarless: bool) -> BTreeMap<String, Vec<Allow>> {
     let mut out: BTreeMap<String, BTreeSet<Allow>> = BTreeMap::new();
     for grant in grants {
         out.entry(grant.policy.clone()).or_default().insert(Allow::of_pod(grant, sidecarless));
