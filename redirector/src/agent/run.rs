@@ -19,7 +19,8 @@ use super::policies::Policies;
 use super::{inspector_pod, netns, status};
 use crate::local::dataplane::Nft;
 use crate::local::metrics::NodeMetrics;
-use crate::local::{health, mark_drift, policy_file, reconcile, render};
+use crate::local::program::Programmer;
+use crate::local::{health, mark_drift, policy_file};
 
 /// Writes the plan's status when it differs from what the apiserver holds.
 pub async fn report(
@@ -89,7 +90,7 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     let mut finder = netns::Finder::default();
     let metrics = local.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
     let mut last_input = None;
-    let mut dataplane = Nft::default();
+    let mut programmer = Some(Programmer::new(Nft::default()));
     loop {
         if let Ok(Err(_)) = tokio::time::timeout(interval, changed.changed()).await {
             tokio::time::sleep(interval).await; // the watch task ended: keep restoring drift
@@ -140,25 +141,19 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
                 }
             }
         }
-        let targets = render(&local, &spec, health);
-        if let Ok(targets) = &targets {
-            metrics.plan(targets);
-        }
         let unchanged_input = last_input.as_ref() == Some(&(spec.clone(), health));
-        last_input = Some((spec, health));
-        let mut result = match targets {
-            Ok(targets) => {
-                let mut taken = std::mem::take(&mut dataplane);
-                let (back, result) = tokio::task::spawn_blocking(move || {
-                    let result = reconcile(&mut taken, &targets);
-                    (taken, result)
-                })
-                .await?;
-                dataplane = back;
-                result
-            }
-            Err(e) => Err(e),
-        };
+        last_input = Some((spec.clone(), health));
+        // An unchanged plan is checked against the kernel: drift is restored within one interval.
+        let mut taken = programmer.take();
+        let pass_local = local.clone();
+        let (back, mut result) = tokio::task::spawn_blocking(move || {
+            let mut programmer = taken.take().unwrap_or_else(|| Programmer::new(Nft::default()));
+            let result = programmer.pass(&pass_local, &spec, health, unchanged_input);
+            (programmer, result)
+        })
+        .await?;
+        metrics.plan(back.rulesets());
+        programmer = Some(back);
         if let (Ok(outcomes), true) = (&mut result, unchanged_input) {
             mark_drift(outcomes);
         }

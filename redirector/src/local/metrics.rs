@@ -16,8 +16,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use redirector::nft::config::Health;
 use redirector::nft::health::{BYPASSED, DENIED, FAILED_CLOSED};
+use redirector::nft::model::Ruleset;
 
-use super::{Outcome, Target};
+use super::Outcome;
 
 /// The label of per-namespace counters.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -111,12 +112,17 @@ impl NodeMetrics {
     }
 
     /// The size of what is programmed.
-    pub fn plan(&self, targets: &[Target]) {
-        let tables = || targets.iter().flat_map(|t| &t.ruleset.tables);
+    pub fn plan<'a>(&self, rulesets: impl Iterator<Item = &'a Ruleset>) {
+        let (mut namespaces, mut rules, mut elements) = (0, 0, 0);
+        for ruleset in rulesets {
+            namespaces += 1;
+            rules += ruleset.tables.iter().flat_map(|t| &t.chains).map(|c| c.rules.len()).sum::<usize>();
+            elements += ruleset.tables.iter().flat_map(|t| &t.sets).map(|s| s.elements.len()).sum::<usize>();
+        }
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        self.plan_namespaces.set(count(targets.len()));
-        self.plan_rules.set(count(tables().flat_map(|t| &t.chains).map(|c| c.rules.len()).sum()));
-        self.plan_set_elements.set(count(tables().flat_map(|t| &t.sets).map(|s| s.elements.len()).sum()));
+        self.plan_namespaces.set(count(namespaces));
+        self.plan_rules.set(count(rules));
+        self.plan_set_elements.set(count(elements));
     }
 
     /// One reconcile pass.

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod observe;
 pub mod pods;
 pub mod policy_file;
+pub mod program;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -24,10 +25,13 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use policy_crd::api::RedirectPlanSpec;
 use redirector::desired::{node_plan, node_spec};
-use redirector::nft::config::{Config, Families, Health};
+use redirector::nft::config::{ChainConfig, Config, Families, Health};
+use redirector::nft::delta::NodeState;
 use redirector::nft::diff::diff;
 use redirector::nft::model::Ruleset;
-use redirector::nft::{inspector, node, sidecar};
+use redirector::nft::{inspector, sidecar};
+#[cfg(test)]
+use redirector::nft::node;
 
 pub use args::LocalArgs;
 use dataplane::{Dataplane, Netns};
@@ -46,14 +50,12 @@ pub struct Target {
     pub routes: Vec<String>,
 }
 
-impl Target {
-    /// [`Outcome::netns_role`].
-    pub fn netns_role(&self) -> &'static str {
-        match self.role.as_str() {
-            "node" => "node",
-            "inspector" => "inspector",
-            _ => "pod",
-        }
+/// [`Outcome::netns_role`] of a target's role.
+pub fn role_label(role: &str) -> &'static str {
+    match role {
+        "node" => "node",
+        "inspector" => "inspector",
+        _ => "pod",
     }
 }
 
@@ -100,18 +102,50 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// The desired state of every namespace this node programs, from a manifest directory.
-pub fn targets(args: &LocalArgs, dir: &Path, health: Health) -> Result<Vec<Target>> {
+/// The node's plan (a `RedirectPlan` spec), from a manifest directory.
+pub fn spec(args: &LocalArgs, dir: &Path) -> Result<RedirectPlanSpec> {
     let manifests = crate::load::manifests(dir)?;
     let netns = pods::netns_annotations(dir)?;
     let failure_modes =
         manifests.security_policies.iter().map(|(name, spec)| (name.clone(), spec.failure_mode)).collect();
-    render(args, &node_spec(&manifests.engine(), &args.node, &failure_modes, &netns), health)
+    Ok(node_spec(&manifests.engine(), &args.node, &failure_modes, &netns))
 }
 
 /// The desired state of every namespace this node programs, from its plan (the `RedirectPlan`
-/// spec, which `redirector agent` reads from the apiserver).
+/// spec, which `redirector agent` reads from the apiserver), all at once (the loops keep the
+/// node's rendered with [`program::Programmer`]).
+#[cfg(test)]
 pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Result<Vec<Target>> {
+    let (node, mut others) = render_parts(args, spec, health)?;
+    if let Some(node) = node {
+        let ruleset = node::node(&node.state.plan, &node.state.sets, &node.cfg, &node.chain);
+        others.insert(0, Target { netns: node.netns, role: "node".into(), ruleset, routes: node.routes });
+    }
+    Ok(others)
+}
+
+/// The node netns's chain-mode input, before rendering: [`program::Programmer`] keeps it
+/// rendered incrementally.
+#[derive(Clone, Debug)]
+pub struct NodeInput {
+    /// The node netns.
+    pub netns: Netns,
+    /// The node's plan and address sets.
+    pub state: NodeState,
+    /// The renderer's configuration.
+    pub cfg: Config,
+    /// Chain mode's configuration.
+    pub chain: ChainConfig,
+    /// `ip` rule and route lines that must hold.
+    pub routes: Vec<String>,
+}
+
+/// The node netns's input (chain placements only) and every other namespace's target.
+pub fn render_parts(
+    args: &LocalArgs,
+    spec: &RedirectPlanSpec,
+    health: Health,
+) -> Result<(Option<NodeInput>, Vec<Target>)> {
     let placements = args.mode.placements();
     let (plan, sets, netns) = (node_plan(spec), &spec.address_sets, &spec.netns);
     // Pods whose sidecar cannot be programmed: the node drops their Sidecar-placed flows.
@@ -124,6 +158,7 @@ pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Resu
     let failure_modes = spec.failure_modes.clone();
     let cfg = Config { families: Families::V4, failure_modes, health, placements, sidecarless };
     unplaced::report(&plan, placements);
+    let mut node = None;
     let mut out = Vec::new();
     if placements.chain {
         let chain = args.chain_config()?;
@@ -132,18 +167,18 @@ pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Resu
             .as_deref()
             .map(Netns::parse)
             .context("chain mode needs --inspector-netns (the inspector pod's network namespace)")?;
-        let node_ns = args.node_netns.as_deref().map_or(Netns::Current, Netns::parse);
-        out.push(Target {
-            netns: node_ns,
-            role: "node".into(),
-            ruleset: node::node(&plan, sets, &cfg, &chain),
-            routes: inspector::node_routes(&chain),
-        });
         out.push(Target {
             netns: inspector_ns,
             role: "inspector".into(),
             ruleset: inspector::inspector(&cfg, &chain),
             routes: inspector::inspector_routes(&cfg, &chain),
+        });
+        node = Some(NodeInput {
+            netns: args.node_netns.as_deref().map_or(Netns::Current, Netns::parse),
+            state: NodeState { plan: plan.clone(), sets: sets.clone() },
+            routes: inspector::node_routes(&chain),
+            cfg: cfg.clone(),
+            chain,
         });
     }
     if placements.sidecar {
@@ -171,38 +206,46 @@ pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Resu
             });
         }
     }
-    Ok(out)
+    Ok((node, out))
 }
 
 /// Brings every target to its desired state: read, diff, apply the difference.
 pub fn reconcile(dp: &mut impl Dataplane, targets: &[Target]) -> Result<Vec<Outcome>> {
-    let mut outcomes = Vec::new();
-    for target in targets {
-        let want = observe::stamp(&target.ruleset);
-        let kernel = dp.read(&target.netns)?;
-        let (old, drift) = observe::previous(&want, &kernel);
-        let tx = diff(&old, &want);
-        if !tx.is_empty() {
-            dp.apply(&target.netns, &tx, &want)?;
-        }
-        dp.ensure_routes(&target.netns, &target.routes)?;
-        outcomes.push(Outcome {
-            target: format!("{} ({})", target.role, target.netns),
-            replaced: tx.replaced,
-            deleted: tx.deleted,
-            element_changes: tx.element_changes,
-            drift,
-            netns_role: target.netns_role(),
-            counters: kernel
-                .iter()
-                .flat_map(|(family, seen)| {
-                    seen.counters.iter().map(move |(name, n)| (format!("{} {name}", family.keyword()), *n))
-                })
-                .collect(),
-        });
-    }
+    let outcomes = targets.iter().map(|t| reconcile_one(dp, &t.netns, &t.role, &t.ruleset, &t.routes)).collect();
     dp.retain(&targets.iter().map(|t| &t.netns).collect::<Vec<_>>());
-    Ok(outcomes)
+    outcomes
+}
+
+/// Brings one namespace to `ruleset`: read, diff, apply the difference; then its routes.
+pub fn reconcile_one(
+    dp: &mut impl Dataplane,
+    netns: &Netns,
+    role: &str,
+    ruleset: &Ruleset,
+    routes: &[String],
+) -> Result<Outcome> {
+    let want = observe::stamp(ruleset);
+    let kernel = dp.read(netns)?;
+    let (old, drift) = observe::previous(&want, &kernel);
+    let tx = diff(&old, &want);
+    if !tx.is_empty() {
+        dp.apply(netns, &tx, &want)?;
+    }
+    dp.ensure_routes(netns, routes)?;
+    Ok(Outcome {
+        target: format!("{role} ({netns})"),
+        replaced: tx.replaced,
+        deleted: tx.deleted,
+        element_changes: tx.element_changes,
+        drift,
+        netns_role: role_label(role),
+        counters: kernel
+            .iter()
+            .flat_map(|(family, seen)| {
+                seen.counters.iter().map(move |(name, n)| (format!("{} {name}", family.keyword()), *n))
+            })
+            .collect(),
+    })
 }
 
 /// After a reconcile of an unchanged plan (and health), any change applied undid someone

@@ -11,7 +11,8 @@ use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
 use super::metrics::NodeMetrics;
-use super::{LocalArgs, Outcome, health, mark_drift, policy_file, reconcile, targets};
+use super::program::Programmer;
+use super::{LocalArgs, Outcome, health, mark_drift, policy_file, spec};
 
 /// The newest modification time under `dir` (the directory itself included).
 fn newest(dir: &Path) -> SystemTime {
@@ -49,9 +50,9 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
     let metrics = args.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
     metrics.health(health);
-    let mut dp = Nft::default();
+    let mut programmer = Programmer::new(Nft::default());
     let mut seen = newest(&args.manifests);
-    let mut desired = targets(args, &args.manifests, health)?;
+    let mut desired = spec(args, &args.manifests)?;
     hand_policy(args)?;
     let print = |outcomes: &[Outcome], quiet: bool| {
         for o in outcomes.iter().filter(|o| !quiet || !o.unchanged()) {
@@ -61,8 +62,8 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     if readyz.is_some() {
         println!("inspector health: {health:?}");
     }
-    metrics.plan(&desired);
-    let first = reconcile(&mut dp, &desired);
+    let first = programmer.pass(args, &desired, health, true);
+    metrics.plan(programmer.rulesets());
     metrics.reconciled(&first);
     print(&first?, false);
     if args.once {
@@ -79,12 +80,11 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
             println!("inspector health: {health:?}");
             metrics.health(health);
         }
-        if reloaded {
+        if now != seen {
             seen = now;
-            match targets(args, &args.manifests, health) {
+            match spec(args, &args.manifests) {
                 Ok(next) => {
                     desired = next;
-                    metrics.plan(&desired);
                     if let Err(e) = hand_policy(args) {
                         eprintln!("redirector: inspector policy not written: {e:#}");
                     }
@@ -95,8 +95,9 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
                 }
             }
         }
-        // Also re-checks an unchanged plan: drift is restored within one interval.
-        let mut result = reconcile(&mut dp, &desired);
+        // An unchanged plan is checked against the kernel: drift is restored within one interval.
+        let mut result = programmer.pass(args, &desired, health, !reloaded);
+        metrics.plan(programmer.rulesets());
         if let (Ok(outcomes), false) = (&mut result, reloaded) {
             mark_drift(outcomes);
         }

@@ -16,14 +16,16 @@ use redirector::nft::{inspector, node};
 
 use super::dataplane::{Dataplane, Netns};
 use super::observe::{self, FINGERPRINT, Kernel, Observed};
-use super::{Target, reconcile};
+use super::{Outcome, Target, reconcile};
 
-/// The kernel as data: `apply` leaves exactly the ruleset the transaction leads to.
-#[derive(Default)]
+/// The kernel as data: `apply` leaves exactly the ruleset the transaction leads to, and
+/// refuses an element update that deletes an element the set does not hold, as the kernel does.
+#[derive(Debug, Default)]
 struct Fake {
     kernels: BTreeMap<Netns, Kernel>,
     applied: Vec<String>,
     routes: BTreeMap<Netns, Vec<String>>,
+    reads: usize,
 }
 
 fn observed(ruleset: &Ruleset) -> Kernel {
@@ -42,11 +44,31 @@ fn observed(ruleset: &Ruleset) -> Kernel {
 
 impl Dataplane for Fake {
     fn read(&mut self, ns: &Netns) -> Result<Kernel> {
+        self.reads += 1;
         Ok(self.kernels.get(ns).cloned().unwrap_or_default())
     }
     fn apply(&mut self, ns: &Netns, transaction: &Transaction, after: &Ruleset) -> Result<()> {
+        let kernel = self.kernels.get(ns);
+        for change in transaction.sets.iter().filter(|_| transaction.elements_only()) {
+            let held = kernel.and_then(|k| k.get(&change.family)).and_then(|t| t.sets.get(&change.set)).cloned();
+            let held = held.flatten().unwrap_or_default();
+            if let Some(missing) = change.delete.iter().find(|e| !held.contains(e)) {
+                anyhow::bail!("refused: {} holds no {}", change.set, missing.to_nft());
+            }
+        }
         self.applied.push(transaction.text.clone());
-        self.kernels.insert(ns.clone(), observed(after));
+        if !transaction.elements_only() {
+            self.kernels.insert(ns.clone(), observed(after));
+            return Ok(());
+        }
+        let kernel = self.kernels.entry(ns.clone()).or_default();
+        for change in &transaction.sets {
+            let table = kernel.entry(change.family).or_default();
+            let set = table.sets.entry(change.set.clone()).or_insert_with(|| Some(Default::default()));
+            let set = set.get_or_insert_with(Default::default);
+            change.delete.iter().for_each(|e| _ = set.remove(e));
+            set.extend(change.add.iter().cloned());
+        }
         Ok(())
     }
     fn ensure_routes(&mut self, ns: &Netns, commands: &[String]) -> Result<()> {
@@ -227,4 +249,105 @@ fn readyz_urls_are_checked_and_probed() {
     assert_eq!(readyz.probe(timeout), Health::Down);
     server.join().unwrap();
     assert_eq!(readyz.probe(Duration::from_millis(200)), Health::Down, "nobody listening");
+}
+
+/// `local --mode chain` for node-a of the examples, node netns `node`, inspector netns `insp`.
+fn chain_args() -> super::LocalArgs {
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        local: super::LocalArgs,
+    }
+    let argv = [
+        "r",
+        "--manifests",
+        "unused",
+        "--node",
+        "node-a",
+        "--mode",
+        "chain",
+        "--node-netns",
+        "node",
+        "--inspector-netns",
+        "insp",
+        "--inspector-veth",
+        "veth-insp",
+        "--inspector-mac",
+        "02:00:00:00:00:fe",
+        "--inspector-ip",
+        "10.244.1.254",
+    ];
+    <Cli as clap::Parser>::try_parse_from(argv).unwrap().local
+}
+
+/// The examples' plan for node-a, with `extra` (a frontend replica) when given.
+fn examples_spec(extra: bool) -> policy_crd::api::RedirectPlanSpec {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/examples");
+    let manifests = crate::load::manifests(&dir).unwrap();
+    let modes = manifests.security_policies.iter().map(|(n, s)| (n.clone(), s.failure_mode)).collect();
+    let mut engine = manifests.engine();
+    if extra {
+        let mut pod = manifests.pods.iter().find(|p| p.name.starts_with("frontend")).unwrap().clone();
+        pod.name = "frontend-extra".into();
+        pod.ip = Some("10.244.1.77".parse().unwrap());
+        pod.node = Some("node-a".into());
+        engine.upsert_pod(pod);
+    }
+    redirector::desired::node_spec(&engine, "node-a", &modes, &BTreeMap::new())
+}
+
+#[test]
+fn a_plan_change_that_moves_a_pod_is_applied_as_elements_without_reading_the_kernel() {
+    use super::program::Programmer;
+    let args = chain_args();
+    let mut p = Programmer::new(Fake::default());
+    let first = p.pass(&args, &examples_spec(false), Health::Healthy, false).unwrap();
+    assert_eq!(first[0].replaced, ["inet chainwall", "bridge chainwall"], "{first:?}");
+    let reads = p.dataplane().reads;
+    let grown = p.pass(&args, &examples_spec(true), Health::Healthy, false).unwrap();
+    assert!(grown[0].element_changes > 0 && grown[0].replaced.is_empty(), "{grown:?}");
+    assert_eq!(p.dataplane().reads, reads + 1, "only the inspector's netns was read");
+    let text = p.dataplane().applied.last().unwrap().clone();
+    assert!(text.lines().all(|l| l.starts_with("add element")) && text.contains("10.244.1.77"), "{text}");
+    // A check pass reads the node again and finds it current.
+    let checked = p.pass(&args, &examples_spec(true), Health::Healthy, true).unwrap();
+    assert!(checked.iter().all(Outcome::unchanged), "{checked:?}");
+    assert_eq!(p.dataplane().reads, reads + 3);
+}
+
+#[test]
+fn a_refused_element_batch_falls_back_to_reading_and_diffing() {
+    use super::program::Programmer;
+    let args = chain_args();
+    let mut p = Programmer::new(Fake::default());
+    p.pass(&args, &examples_spec(true), Health::Healthy, false).unwrap();
+    // Someone removed the replica's address behind our back; then the plan drops it: the
+    // element batch deleting it is refused, and the pass reads the node and diffs instead.
+    let node = Netns::Named("node".into());
+    let gone = Element::addr("10.244.1.77".parse().unwrap());
+    let inet = p.dataplane().kernels.get_mut(&node).unwrap().get_mut(&Family::Inet).unwrap();
+    let held = inet.sets.values_mut().flatten().find(|s| s.contains(&gone)).unwrap();
+    held.remove(&gone);
+    let reads = p.dataplane().reads;
+    let out = p.pass(&args, &examples_spec(false), Health::Healthy, false).unwrap();
+    assert_eq!(p.dataplane().reads, reads + 2, "the node was read after the refusal");
+    assert!(out[0].replaced.is_empty() && out[0].element_changes > 0, "{out:?}");
+    let mentions = |k: &Kernel| format!("{k:?}").contains("10.244.1.77");
+    assert!(!mentions(&p.dataplane().kernels[&node]), "the replica is gone from every set");
+    // Trusted again: the next change is element-only once more.
+    let out = p.pass(&args, &examples_spec(true), Health::Healthy, false).unwrap();
+    assert_eq!(p.dataplane().reads, reads + 3, "only the inspector's netns was read");
+    assert!(out[0].element_changes > 0, "{out:?}");
+}
+
+#[test]
+fn a_health_change_renders_the_node_again() {
+    use super::program::Programmer;
+    let args = chain_args();
+    let mut p = Programmer::new(Fake::default());
+    p.pass(&args, &examples_spec(false), Health::Healthy, false).unwrap();
+    let reads = p.dataplane().reads;
+    let down = p.pass(&args, &examples_spec(false), Health::Down, false).unwrap();
+    assert_eq!(p.dataplane().reads, reads + 2, "a new configuration reads the node too");
+    assert!(down[0].element_changes > 0, "the health maps switch: {down:?}");
 }

@@ -64,14 +64,10 @@ impl NodeState {
     pub fn delta_to(&self, next: &NodeState) -> Delta {
         let mut delta = Delta::default();
         let node = &next.plan.node;
-        let entries = |state: &NodeState| -> BTreeMap<String, LocalPod> {
-            state.plan.pods.iter().map(|p| (p.pod.clone(), p.clone())).collect()
-        };
-        let (before, after) = (entries(self), entries(next));
         let mut pods = BTreeMap::new();
-        for name in before.keys().chain(after.keys()) {
-            if before.get(name) != after.get(name) {
-                pods.insert(name.clone(), after.get(name).cloned());
+        for (name, before, after) in pod_pairs(&self.plan.pods, &next.plan.pods) {
+            if before != after {
+                pods.insert(name.to_owned(), after.cloned());
             }
         }
         for (id, set) in &next.sets {
@@ -88,6 +84,35 @@ impl NodeState {
             delta.pods.insert(node.clone(), pods);
         }
         delta
+    }
+}
+
+/// Each pod name of either list with its entry in each; a merge walk when both are sorted by
+/// name (as plans are), else through maps.
+fn pod_pairs<'a>(
+    old: &'a [LocalPod],
+    new: &'a [LocalPod],
+) -> Vec<(&'a str, Option<&'a LocalPod>, Option<&'a LocalPod>)> {
+    let sorted = |pods: &[LocalPod]| pods.windows(2).all(|w| w[0].pod < w[1].pod);
+    if !sorted(old) || !sorted(new) {
+        let by_name = |pods: &'a [LocalPod]| -> BTreeMap<&'a str, &'a LocalPod> {
+            pods.iter().map(|p| (p.pod.as_str(), p)).collect()
+        };
+        let (old, new) = (by_name(old), by_name(new));
+        let names: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
+        return names.into_iter().map(|n| (n, old.get(n).copied(), new.get(n).copied())).collect();
+    }
+    let (mut a, mut b) = (old.iter().peekable(), new.iter().peekable());
+    let mut out = Vec::with_capacity(old.len().max(new.len()));
+    loop {
+        let pair = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.pod == y.pod => (x.pod.as_str(), a.next(), b.next()),
+            (Some(x), Some(y)) if x.pod < y.pod => (x.pod.as_str(), a.next(), None),
+            (_, Some(y)) => (y.pod.as_str(), None, b.next()),
+            (Some(x), None) => (x.pod.as_str(), a.next(), None),
+            (None, None) => return out,
+        };
+        out.push(pair);
     }
 }
 

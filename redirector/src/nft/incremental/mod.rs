@@ -111,6 +111,11 @@ impl Rendered {
         &self.state
     }
 
+    /// The configuration it renders with.
+    pub fn config(&self) -> (&Config, &ChainConfig) {
+        (&self.cfg, &self.chain)
+    }
+
     /// How many deltas took each path.
     pub fn counts(&self) -> Counts {
         self.counts

@@ -1,0 +1,119 @@
+//! A node agent's passes over its plan, remembered between passes. The node netns's
+//! chain-mode tables are kept rendered by [`Rendered`]: a new plan that only moves pods in
+//! and out of existing sets becomes the set-element updates between the two, applied with no
+//! read of the kernel (the node holds what the last pass left, or the batch is refused and
+//! the pass falls back to the full read-diff-apply). Every other namespace, and the node on a
+//! `check` pass (drift), a structural change or after a failure, is reconciled whole.
+
+use anyhow::Result;
+use policy_crd::api::RedirectPlanSpec;
+use redirector::nft::config::Health;
+use redirector::nft::incremental::Rendered;
+use redirector::nft::model::Ruleset;
+
+use super::dataplane::{Dataplane, Netns};
+use super::{LocalArgs, NodeInput, Outcome, Target, reconcile, reconcile_one, render_parts, role_label};
+
+/// The node's rendered tables, where they go, and whether the kernel holds them.
+#[derive(Debug)]
+struct Node {
+    netns: Netns,
+    routes: Vec<String>,
+    rendered: Rendered,
+    /// The last pass left the kernel holding `rendered`'s ruleset.
+    trusted: bool,
+}
+
+/// The dataplane and what the passes remember.
+#[derive(Debug)]
+pub struct Programmer<D> {
+    dp: D,
+    node: Option<Node>,
+    others: Vec<Target>,
+}
+
+impl<D: Dataplane> Programmer<D> {
+    /// Nothing remembered yet: the first pass reconciles every namespace whole.
+    pub fn new(dp: D) -> Self {
+        Self { dp, node: None, others: Vec::new() }
+    }
+
+    /// One pass over `spec`. `check`: read the kernel everywhere (restores drift) even when the
+    /// node's change is element-only.
+    pub fn pass(
+        &mut self,
+        args: &LocalArgs,
+        spec: &RedirectPlanSpec,
+        health: Health,
+        check: bool,
+    ) -> Result<Vec<Outcome>> {
+        let (input, others) = render_parts(args, spec, health)?;
+        let mut outcomes = Vec::new();
+        match input {
+            Some(input) => outcomes.push(self.node_pass(input, check)?),
+            None => self.node = None,
+        }
+        outcomes.extend(reconcile(&mut self.dp, &others)?);
+        self.others = others;
+        let node = self.node.as_ref().map(|n| &n.netns);
+        self.dp.retain(&node.into_iter().chain(self.others.iter().map(|t| &t.netns)).collect::<Vec<_>>());
+        Ok(outcomes)
+    }
+
+    /// Every namespace's desired ruleset as of the last pass.
+    pub fn rulesets(&self) -> impl Iterator<Item = &Ruleset> {
+        self.node.iter().map(|n| n.rendered.ruleset()).chain(self.others.iter().map(|t| &t.ruleset))
+    }
+
+    /// The dataplane (tests look at their fake).
+    #[cfg(test)]
+    pub fn dataplane(&mut self) -> &mut D {
+        &mut self.dp
+    }
+
+    fn node_pass(&mut self, input: NodeInput, check: bool) -> Result<Outcome> {
+        let NodeInput { netns, state, cfg, chain, routes } = input;
+        let kept = self.node.take().filter(|n| n.netns == netns && n.rendered.config() == (&cfg, &chain));
+        let (mut node, fast) = match kept {
+            Some(mut node) => {
+                let tx = node.rendered.apply(&node.rendered.state().delta_to(&state));
+                let fast = (node.trusted && !check && tx.elements_only()).then_some(tx);
+                (node, fast)
+            }
+            None => {
+                (Node { netns, routes: Vec::new(), rendered: Rendered::new(state, cfg, chain), trusted: false }, None)
+            }
+        };
+        node.routes = routes;
+        let outcome = match fast {
+            Some(tx) if tx.is_empty() => Ok(self.fast_outcome(&node.netns, 0)),
+            Some(tx) => match self.dp.apply(&node.netns, &tx, node.rendered.ruleset()) {
+                Ok(()) => Ok(self.fast_outcome(&node.netns, tx.element_changes)),
+                Err(e) => {
+                    eprintln!("redirector: {e:#}; reading the node's tables again");
+                    self.full(&node)
+                }
+            },
+            None => self.full(&node),
+        };
+        node.trusted = outcome.is_ok();
+        self.node = Some(node);
+        outcome
+    }
+
+    fn full(&mut self, node: &Node) -> Result<Outcome> {
+        reconcile_one(&mut self.dp, &node.netns, "node", node.rendered.ruleset(), &node.routes)
+    }
+
+    fn fast_outcome(&self, netns: &Netns, element_changes: usize) -> Outcome {
+        Outcome {
+            target: format!("node ({netns})"),
+            replaced: Vec::new(),
+            deleted: Vec::new(),
+            element_changes,
+            drift: Vec::new(),
+            netns_role: role_label("node"),
+            counters: Default::default(),
+        }
+    }
+}
