@@ -29,9 +29,9 @@ use redirector::nft::config::{ChainConfig, Config, Families, Health};
 use redirector::nft::delta::NodeState;
 use redirector::nft::diff::diff;
 use redirector::nft::model::Ruleset;
-use redirector::nft::{inspector, sidecar};
 #[cfg(test)]
 use redirector::nft::node;
+use redirector::nft::{inspector, sidecar};
 
 pub use args::LocalArgs;
 use dataplane::{Dataplane, Netns};
@@ -209,7 +209,9 @@ pub fn render_parts(
     Ok((node, out))
 }
 
-/// Brings every target to its desired state: read, diff, apply the difference.
+/// Brings every target to its desired state: read, diff, apply the difference (the loops do
+/// this through [`program::Programmer`]).
+#[cfg(test)]
 pub fn reconcile(dp: &mut impl Dataplane, targets: &[Target]) -> Result<Vec<Outcome>> {
     let outcomes = targets.iter().map(|t| reconcile_one(dp, &t.netns, &t.role, &t.ruleset, &t.routes)).collect();
     dp.retain(&targets.iter().map(|t| &t.netns).collect::<Vec<_>>());

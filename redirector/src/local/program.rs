@@ -2,8 +2,9 @@
 //! chain-mode tables are kept rendered by [`Rendered`]: a new plan that only moves pods in
 //! and out of existing sets becomes the set-element updates between the two, applied with no
 //! read of the kernel (the node holds what the last pass left, or the batch is refused and
-//! the pass falls back to the full read-diff-apply). Every other namespace, and the node on a
-//! `check` pass (drift), a structural change or after a failure, is reconciled whole.
+//! the pass falls back to the full read-diff-apply). Every other namespace is reconciled
+//! whole when its ruleset changed, and left alone when the last pass programmed the same.
+//! A `check` pass (drift), a structural change or a failure reads and diffs everything.
 
 use anyhow::Result;
 use policy_crd::api::RedirectPlanSpec;
@@ -12,7 +13,7 @@ use redirector::nft::incremental::Rendered;
 use redirector::nft::model::Ruleset;
 
 use super::dataplane::{Dataplane, Netns};
-use super::{LocalArgs, NodeInput, Outcome, Target, reconcile, reconcile_one, render_parts, role_label};
+use super::{LocalArgs, NodeInput, Outcome, Target, reconcile_one, render_parts, role_label};
 
 /// The node's rendered tables, where they go, and whether the kernel holds them.
 #[derive(Debug)]
@@ -29,7 +30,8 @@ struct Node {
 pub struct Programmer<D> {
     dp: D,
     node: Option<Node>,
-    others: Vec<Target>,
+    /// The other namespaces' targets, and whether the last pass left each programmed.
+    others: Vec<(Target, bool)>,
 }
 
 impl<D: Dataplane> Programmer<D> {
@@ -53,16 +55,31 @@ impl<D: Dataplane> Programmer<D> {
             Some(input) => outcomes.push(self.node_pass(input, check)?),
             None => self.node = None,
         }
-        outcomes.extend(reconcile(&mut self.dp, &others)?);
-        self.others = others;
+        let mut kept = Vec::new();
+        let mut failure = None;
+        for target in others {
+            let same = self.others.iter().any(|(t, trusted)| *trusted && t == &target);
+            let result = if same && !check {
+                Ok(unchanged(&target.netns, &target.role))
+            } else {
+                reconcile_one(&mut self.dp, &target.netns, &target.role, &target.ruleset, &target.routes)
+            };
+            match result {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(e) => _ = failure.get_or_insert(e),
+            }
+            let ok = failure.is_none();
+            kept.push((target, ok));
+        }
+        self.others = kept;
         let node = self.node.as_ref().map(|n| &n.netns);
-        self.dp.retain(&node.into_iter().chain(self.others.iter().map(|t| &t.netns)).collect::<Vec<_>>());
-        Ok(outcomes)
+        self.dp.retain(&node.into_iter().chain(self.others.iter().map(|(t, _)| &t.netns)).collect::<Vec<_>>());
+        failure.map_or(Ok(outcomes), Err)
     }
 
     /// Every namespace's desired ruleset as of the last pass.
     pub fn rulesets(&self) -> impl Iterator<Item = &Ruleset> {
-        self.node.iter().map(|n| n.rendered.ruleset()).chain(self.others.iter().map(|t| &t.ruleset))
+        self.node.iter().map(|n| n.rendered.ruleset()).chain(self.others.iter().map(|(t, _)| &t.ruleset))
     }
 
     /// The dataplane (tests look at their fake).
@@ -106,14 +123,19 @@ impl<D: Dataplane> Programmer<D> {
     }
 
     fn fast_outcome(&self, netns: &Netns, element_changes: usize) -> Outcome {
-        Outcome {
-            target: format!("node ({netns})"),
-            replaced: Vec::new(),
-            deleted: Vec::new(),
-            element_changes,
-            drift: Vec::new(),
-            netns_role: role_label("node"),
-            counters: Default::default(),
-        }
+        Outcome { element_changes, ..unchanged(netns, "node") }
+    }
+}
+
+/// What a pass reports for a namespace it did not need to read.
+fn unchanged(netns: &Netns, role: &str) -> Outcome {
+    Outcome {
+        target: format!("{role} ({netns})"),
+        replaced: Vec::new(),
+        deleted: Vec::new(),
+        element_changes: 0,
+        drift: Vec::new(),
+        netns_role: role_label(role),
+        counters: Default::default(),
     }
 }
