@@ -1,7 +1,9 @@
 //! The design under test: the synthetic cluster (policy-crd's generator), by default scheduled
 //! on one node so that every pod address lands in that node's chain-mode ruleset, rendered by
 //! `redirector::nft` and programmed into a namespace of our own. A pod change goes the agent's
-//! way: policy-crd `Delta` → `NodeState::apply` → render → diff → `nft -f`.
+//! way: the controller's policy-crd `Delta` gives the new plan; the agent derives the delta
+//! from the plan it holds (`NodeState::delta_to`), `Rendered::apply` turns it into element
+//! updates (checked to be the fast path), and they go to the kernel as one netlink batch.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
@@ -11,8 +13,8 @@ use policy_crd::synthetic::{self, Cluster, Size};
 use redirector::nft::config::{ChainConfig, Config, Families, Health, Placements};
 use redirector::nft::delta::NodeState;
 use redirector::nft::diff::diff;
+use redirector::nft::incremental::Rendered;
 use redirector::nft::model::Ruleset;
-use redirector::nft::node::node;
 
 use crate::netns::Netns;
 
@@ -25,9 +27,8 @@ pub struct Programmed {
     /// Its size.
     pub size: Size,
     engine: Engine,
-    state: NodeState,
-    ruleset: Ruleset,
-    /// The first programming: engine + plan, render + diff, `nft -f`.
+    rendered: Rendered,
+    /// The first programming: engine + plan, render + index + diff, `nft -f`.
     pub times: [Duration; 3],
     /// Set elements and rules in the ruleset.
     pub elements: usize,
@@ -35,12 +36,14 @@ pub struct Programmed {
     pub rules: usize,
 }
 
-/// One pod added or removed: the agent's computation, the kernel's `nft -f`.
+/// One pod added or removed: the controller's delta, the agent's computation, the kernel.
 #[derive(Clone, Copy, Debug)]
 pub struct Update {
-    /// Delta → apply → render → diff.
+    /// policy-crd's engine delta (the controller's work, not in the total).
+    pub engine: Duration,
+    /// The agent: `delta_to` (old plan → new plan) → `Rendered::apply`.
     pub compute: Duration,
-    /// `nft -f` of the transaction.
+    /// The element batch over netlink.
     pub kernel: Duration,
 }
 
@@ -72,11 +75,6 @@ fn config() -> (Config, ChainConfig) {
     (cfg, chain)
 }
 
-fn render(state: &NodeState) -> Ruleset {
-    let (cfg, chain) = config();
-    node(&state.plan, &state.sets, &cfg, &chain)
-}
-
 /// Builds the cluster and programs it from scratch into `ns` (which holds nothing yet).
 pub fn program(size: Size, ns: &Netns) -> Result<Programmed, String> {
     let start = Instant::now();
@@ -85,15 +83,15 @@ pub fn program(size: Size, ns: &Netns) -> Result<Programmed, String> {
     let (plan, sets) = engine.node_plan(NODE);
     let planned = start.elapsed();
     let start = Instant::now();
-    let state = NodeState { plan, sets };
-    let ruleset = render(&state);
-    let tx = diff(&Ruleset::default(), &ruleset);
-    let rendered = start.elapsed();
+    let (cfg, chain) = config();
+    let rendered = Rendered::new(NodeState { plan, sets }, cfg, chain);
+    let tx = diff(&Ruleset::default(), rendered.ruleset());
+    let render = start.elapsed();
     let kernel = ns.nft(&tx.text)?;
-    let tables = &ruleset.tables;
+    let tables = &rendered.ruleset().tables;
     let elements = tables.iter().flat_map(|t| &t.sets).map(|s| s.elements.len()).sum();
     let rules = tables.iter().flat_map(|t| &t.chains).map(|c| c.rules.len()).sum();
-    Ok(Programmed { size, engine, state, ruleset, times: [planned, rendered, kernel], elements, rules })
+    Ok(Programmed { size, engine, rendered, times: [planned, render, kernel], elements, rules })
 }
 
 impl Programmed {
@@ -107,6 +105,10 @@ impl Programmed {
         Ok([added, removed])
     }
 
+    /// One change the agent's way: the controller's engine computes the delta (timed apart),
+    /// the agent is handed the new plan and derives the delta from the one it holds
+    /// (`NodeState::delta_to`), `Rendered::apply` turns it into element updates, and they go
+    /// to the kernel over netlink.
     fn step(
         &mut self,
         ns: &Netns,
@@ -114,19 +116,23 @@ impl Programmed {
     ) -> Result<Update, String> {
         let start = Instant::now();
         let delta = change(&mut self.engine);
-        let state = self.state.apply(&delta);
-        let ruleset = render(&state);
-        let tx = diff(&self.ruleset, &ruleset);
+        let engine = start.elapsed();
+        let next = self.rendered.state().apply(&delta); // the new plan, as the watch delivers it
+        let start = Instant::now();
+        let renders = self.rendered.counts().renders;
+        let derived = self.rendered.state().delta_to(&next);
+        let tx = self.rendered.apply(&derived);
         let compute = start.elapsed();
-        if !tx.replaced.is_empty() || tx.element_changes == 0 {
+        if !tx.elements_only() || tx.element_changes == 0 {
             return Err(format!(
                 "a pod change was not a set-element update (replaced {:?}, {} element changes)",
                 tx.replaced, tx.element_changes
             ));
         }
+        if self.rendered.counts().renders != renders {
+            return Err("a pod change took the full render, not the incremental path".into());
+        }
         let kernel = ns.apply(&tx)?;
-        self.state = state;
-        self.ruleset = ruleset;
-        Ok(Update { compute, kernel })
+        Ok(Update { engine, compute, kernel })
     }
 }

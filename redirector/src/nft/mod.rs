@@ -8,6 +8,10 @@
 //! - [`sidecar::sidecar`]: sidecar mode in one destination pod's netns (REDIRECT).
 //! - [`diff::diff`]: old ruleset to new as element updates, or a table replace when the
 //!   rule structure changed; [`delta::NodeState::apply`] folds a policy-crd `Delta` in.
+//! - [`incremental::Rendered`]: a node's chain-mode ruleset kept current one `Delta` at a
+//!   time: a pod joining or leaving existing sets becomes the diff's element updates straight
+//!   from indexes (cost of the change, not of the ruleset); anything that might change the
+//!   skeleton takes the full render + diff. Either way the result is `node()`'s.
 //!
 //! Rules grow with policies, not pods: a policy's local pods, its peers, and named-port
 //! endpoints are named sets, and one pod change is a set-element update. Pod addresses live in

@@ -138,3 +138,16 @@ fn shared_peers_changing_alike_stay_element_only_and_a_split_is_rendered() {
     let (tx, path) = apply(&mut rendered, &delta(&group[..1], IpAddr::V4(Ipv4Addr::new(10, 99, 0, 2))));
     assert_eq!(path, FULL, "{}", tx.text);
 }
+
+#[test]
+fn a_state_apply_would_normalise_takes_the_full_path_once() {
+    let (mut engine, rendered) = setup();
+    let mut state = rendered.state().clone();
+    state.plan.pods.reverse(); // `NodeState::apply` sorts them on the next local change
+    let (cfg, chain) = config();
+    let mut rendered = Rendered::new(state, cfg, chain);
+    let (_, path) = apply(&mut rendered, &engine.upsert_pod(synthetic::pod(&SIZE, SIZE.pods)));
+    assert_eq!(path, FULL);
+    let (_, path) = apply(&mut rendered, &engine.upsert_pod(synthetic::pod(&SIZE, SIZE.pods + 2)));
+    assert_eq!(path, FAST);
+}
