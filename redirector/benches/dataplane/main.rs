@@ -1,11 +1,13 @@
 //! Dataplane benchmark: the nftables sets design of `redirector::nft` on the real kernel, in
 //! network namespaces of its own (needs root), against one iptables rule per pod.
 //!
-//! `cargo bench -p redirector --bench dataplane [-- --pods N --policies N --nodes N --rounds N --smoke]`
+//! `cargo bench -p redirector --bench dataplane [-- --pods N --policies N --nodes N --rounds N
+//! --fixed-policies --smoke]`
 //!
 //! - From scratch: N pods (default 10,000) under 1,000 policies, all on one node by default
 //!   (`--nodes 50`: node-0 of 50), rendered as node-0's chain-mode ruleset and applied with one
-//!   `nft -f` (target ≤ 1 s). Smaller scales get pods/10 policies.
+//!   `nft -f` (target ≤ 1 s). Smaller scales get pods/10 policies (`--fixed-policies`: N too,
+//!   so that only the pod count grows).
 //! - One pod added, then removed, at 100, 1,000, 5,000 and N pods: each change a set-element
 //!   update (target ≤ 10 ms, flat).
 //! - iptables with one rule per pod at 5,000 pods: add/remove one pod's rule (the sets design
@@ -22,6 +24,8 @@ use report::{Scale, Table};
 
 struct Args {
     pods: usize,
+    /// Every scale gets `policies` (else the smaller ones get pods/10).
+    fixed_policies: bool,
     nodes: usize,
     policies: usize,
     rounds: usize,
@@ -29,11 +33,13 @@ struct Args {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { pods: 10_000, nodes: 1, policies: 1_000, rounds: 10, peer_pods: 5_000 };
+    let mut args =
+        Args { pods: 10_000, fixed_policies: false, nodes: 1, policies: 1_000, rounds: 10, peer_pods: 5_000 };
     let argv: Vec<String> = std::env::args().collect();
     if argv.iter().any(|a| a == "--smoke") {
-        args = Args { pods: 1_000, nodes: 1, policies: 100, rounds: 3, peer_pods: 500 };
+        args = Args { pods: 1_000, fixed_policies: false, nodes: 1, policies: 100, rounds: 3, peer_pods: 500 };
     }
+    args.fixed_policies = argv.iter().any(|a| a == "--fixed-policies");
     for pair in argv.windows(2) {
         let value = pair[1].parse().ok();
         match (pair[0].as_str(), value) {
@@ -77,7 +83,7 @@ fn run(args: &Args) -> Result<Table, String> {
     counts.sort();
     counts.dedup();
     for pods in counts {
-        let policies = if pods == args.pods { args.policies } else { (pods / 10).max(1) };
+        let policies = if pods == args.pods || args.fixed_policies { args.policies } else { (pods / 10).max(1) };
         eprintln!("programming {pods} pods, {policies} policies ...");
         let ns = netns::Netns::new(&format!("s{pods}"))?;
         let mut programmed = sets::program(sets::size(pods, policies, args.nodes), &ns)?;
