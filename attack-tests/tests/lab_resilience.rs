@@ -184,3 +184,51 @@ fn chain_lab_survives_an_agent_restart_and_fails_closed_and_open_without_its_ins
     assert!(out.status.success());
     place.assert_clean();
 }
+
+/// Sidecar mode: each inspected pod has its own inspector. Both sidecars are killed under
+/// load: user-auth (fail-closed) receives nothing unsigned and its table counts the drops;
+/// main-logic (fail-open) is answered directly again within 2 s and its table counts the bypass.
+#[test]
+fn sidecar_lab_fails_closed_and_open_when_the_sidecars_die() {
+    if !prerequisites("sidecar_lab_fails_closed_and_open_when_the_sidecars_die") {
+        return;
+    }
+    let place = Place::new("s");
+    let (facts, _) = up(&place, "sidecar");
+    let netns = |app: &str| facts.pod(app).unwrap().netns.clone();
+    let sidecar = |app: &str| facts.inspectors.iter().find(|i| i.netns == netns(app)).unwrap().pid;
+    let (closed_before, open_before) =
+        (counter(&netns("user-auth"), "failed_closed"), counter(&netns("main-logic"), "bypassed"));
+    let load_start = now_ms();
+    let load = start_load(&facts.client_netns, &probes(&facts, 400), 5000);
+    std::thread::sleep(Duration::from_millis(1000));
+    let killed_at = now_ms();
+    kill(sidecar("user-auth"));
+    kill(sidecar("main-logic"));
+    let run = timeline(load);
+    let settled = run.iter().filter(|t| t.at_ms + 500 < killed_at);
+    assert!(settled.clone().count() > 10, "the load ran before the kill");
+    assert!(settled.clone().all(inspected), "before the kill every request is answered through a sidecar");
+    let after: Vec<&Timed> = run.iter().filter(|t| t.at_ms > killed_at).collect();
+    let closed_leaks = unsigned_since(&facts, "user-auth", load_start);
+    assert!(closed_leaks.is_empty(), "fail-closed: unsigned requests reached user-auth: {closed_leaks:?}");
+    assert!(!after.iter().any(|t| t.probe == 0 && origin(t)), "fail-closed: user-auth answered without its sidecar");
+    let late: Vec<&&Timed> = after.iter().filter(|t| t.probe == 1 && t.at_ms > killed_at + 2000).collect();
+    assert!(late.len() >= 3, "the load ran past the 2 s mark: {} main-logic requests", late.len());
+    let broken = late.iter().filter(|t| !origin(t) || t.outcome.inspected != Some(false)).count();
+    assert_eq!(broken, 0, "fail-open: main-logic not answered directly 2 s after its sidecar died");
+    let last_failure = after.iter().filter(|t| t.probe == 1 && !origin(t)).map(|t| t.at_ms).max().unwrap_or(killed_at);
+    let gap = after.iter().find(|t| t.probe == 1 && t.at_ms > last_failure).unwrap().at_ms - killed_at;
+    let (closed, open) = (counter(&netns("user-auth"), "failed_closed"), counter(&netns("main-logic"), "bypassed"));
+    assert!(closed > closed_before, "user-auth's failed_closed did not count the drops");
+    assert!(open > open_before, "main-logic's bypassed did not count the direct packets");
+    eprintln!(
+        "sidecars killed under load: 0 unsigned reached user-auth, main-logic resumed directly after {gap} ms; \
+         failed_closed +{}, bypassed +{}",
+        closed - closed_before,
+        open - open_before
+    );
+    let out = place.run(&["lab", "down"]);
+    assert!(out.status.success());
+    place.assert_clean();
+}

@@ -6,6 +6,7 @@
 //! - [`nft`]: renders a node's plan into nftables rulesets (chain and sidecar modes) and
 //!   diffs two rulesets into one atomic `nft -f` transaction.
 //! - [`netlink`]: set-element updates sent to the kernel directly (no `nft` process).
+//! - [`netns`]: work inside another network namespace from a thread of this process.
 //! - [`inspector_policy`]: the inspector's policy file (SecurityPolicies and flow map) of a
 //!   node's plan.
 
@@ -14,4 +15,5 @@ pub mod desired;
 pub mod exposition;
 pub mod inspector_policy;
 pub mod netlink;
+pub mod netns;
 pub mod nft;

@@ -117,6 +117,10 @@ fn build(
     if opts.mode.chain() {
         args.extend(["--inspector-readyz".into(), format!("http://{INSPECTOR_IP}:15090/readyz")]);
     }
+    if opts.mode != Mode::Chain {
+        // Each sidecar's metrics listener, on its pod's loopback.
+        args.extend(["--sidecar-readyz".into(), "http://127.0.0.1:15090/readyz".into()]);
+    }
     let redirector_pid = spawn(state, dir, redirector_ns, &bins.redirector, &args, "redirector")?;
     let client = pods.iter().find(|p| p.app == "frontend").map(|p| p.netns.clone()).unwrap_or_default();
     Ok(Facts {

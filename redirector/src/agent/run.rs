@@ -18,6 +18,7 @@ use super::AgentArgs;
 use super::policies::Policies;
 use super::{inspector_pod, netns, status};
 use crate::local::dataplane::Nft;
+use crate::local::health::Healths;
 use crate::local::metrics::NodeMetrics;
 use crate::local::program::Programmer;
 use crate::local::{health, mark_drift, policy_file};
@@ -86,7 +87,7 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
     });
     let interval = Duration::from_millis(local.interval_ms.max(100));
     let probe_timeout = Duration::from_millis(local.interval_ms.clamp(100, 1000));
-    let mut last_health = None;
+    let mut last_healths: Option<Healths> = None;
     let mut finder = netns::Finder::default();
     let metrics = local.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
     let mut last_input = None;
@@ -124,15 +125,6 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
             }
             None => local.clone(),
         };
-        let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
-        let probe = readyz.clone();
-        let health =
-            tokio::task::spawn_blocking(move || probe.map_or(Health::Healthy, |r| r.probe(probe_timeout))).await?;
-        if last_health != Some(health) && readyz.is_some() {
-            println!("inspector health: {health:?}");
-        }
-        last_health = Some(health);
-        metrics.health(health);
         let mut spec = plan.spec.clone();
         if args.discover_netns {
             for pod in spec.pods.iter().filter(|p| !plan.spec.netns.contains_key(&p.pod)) {
@@ -141,14 +133,31 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
                 }
             }
         }
-        let unchanged_input = last_input.as_ref() == Some(&(spec.clone(), health));
-        last_input = Some((spec.clone(), health));
+        let readyz = local.inspector_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+        let sidecar_readyz = local.sidecar_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+        let probe_spec = (sidecar_readyz.is_some() && placements.sidecar).then(|| spec.clone());
+        let healths = tokio::task::spawn_blocking(move || {
+            let mut healths = Healths::chain(readyz.map_or(Health::Healthy, |r| r.probe(probe_timeout)));
+            if let (Some(r), Some(spec)) = (sidecar_readyz, probe_spec) {
+                healths.probe_sidecars(&r, &spec, probe_timeout);
+            }
+            healths
+        })
+        .await?;
+        let before = last_healths.clone().unwrap_or_else(|| Healths::chain(Health::Down));
+        for line in healths.changes(&before) {
+            println!("{line}");
+        }
+        last_healths = Some(healths.clone());
+        metrics.health(healths.chain);
+        let unchanged_input = last_input.as_ref() == Some(&(spec.clone(), healths.clone()));
+        last_input = Some((spec.clone(), healths.clone()));
         // An unchanged plan is checked against the kernel: drift is restored within one interval.
         let mut taken = programmer.take();
         let pass_local = local.clone();
         let (back, mut result) = tokio::task::spawn_blocking(move || {
             let mut programmer = taken.take().unwrap_or_else(|| Programmer::new(Nft::default()));
-            let result = programmer.pass(&pass_local, &spec, health, unchanged_input);
+            let result = programmer.pass(&pass_local, &spec, &healths, unchanged_input);
             (programmer, result)
         })
         .await?;

@@ -98,6 +98,12 @@ pub struct LocalArgs {
     /// Sidecar mode: the uid the sidecar runs as (excluded from capture), instead of a mark.
     #[arg(long, env = "REDIRECTOR_SIDECAR_UID")]
     pub sidecar_uid: Option<u32>,
+    /// Sidecar mode: the sidecars' readiness URL (`http://127.0.0.1:15090/readyz`), probed every
+    /// interval inside each pod's netns; while a pod's sidecar fails it, that pod's covered
+    /// flows take their failure mode (closed: dropped, open: straight to the app, counted as
+    /// bypassed). Without it the sidecars are assumed healthy.
+    #[arg(long, env = "REDIRECTOR_SIDECAR_READYZ")]
+    pub sidecar_readyz: Option<String>,
     /// The inspector's policy file (`inspector --policy FILE`), rewritten atomically whenever
     /// the plan's SecurityPolicies or covered destinations change.
     #[arg(long, env = "REDIRECTOR_INSPECTOR_POLICY")]
@@ -122,7 +128,7 @@ impl LocalArgs {
         if !self.manifests.is_dir() {
             bail!("--manifests {} is not a directory", self.manifests.display());
         }
-        if let Some(url) = &self.inspector_readyz {
+        for url in self.inspector_readyz.iter().chain(&self.sidecar_readyz) {
             super::health::Readyz::parse(url)?;
         }
         self.validate_placements()

@@ -25,7 +25,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use policy_crd::api::RedirectPlanSpec;
 use redirector::desired::{node_plan, node_spec};
-use redirector::nft::config::{ChainConfig, Config, Families, Health};
+#[cfg(test)]
+use redirector::nft::config::Health;
+use redirector::nft::config::{ChainConfig, Config, Families};
 use redirector::nft::delta::NodeState;
 use redirector::nft::diff::diff;
 use redirector::nft::model::Ruleset;
@@ -116,7 +118,7 @@ pub fn spec(args: &LocalArgs, dir: &Path) -> Result<RedirectPlanSpec> {
 /// node's rendered with [`program::Programmer`]).
 #[cfg(test)]
 pub fn render(args: &LocalArgs, spec: &RedirectPlanSpec, health: Health) -> Result<Vec<Target>> {
-    let (node, mut others) = render_parts(args, spec, health)?;
+    let (node, mut others) = render_parts(args, spec, &health::Healths::chain(health))?;
     if let Some(node) = node {
         let ruleset = node::node(&node.state.plan, &node.state.sets, &node.cfg, &node.chain);
         others.insert(0, Target { netns: node.netns, role: "node".into(), ruleset, routes: node.routes });
@@ -144,8 +146,9 @@ pub struct NodeInput {
 pub fn render_parts(
     args: &LocalArgs,
     spec: &RedirectPlanSpec,
-    health: Health,
+    healths: &health::Healths,
 ) -> Result<(Option<NodeInput>, Vec<Target>)> {
+    let health = healths.chain;
     let placements = args.mode.placements();
     let (plan, sets, netns) = (node_plan(spec), &spec.address_sets, &spec.netns);
     // Pods whose sidecar cannot be programmed: the node drops their Sidecar-placed flows.
@@ -197,6 +200,7 @@ pub fn render_parts(
                 }
                 continue;
             };
+            let cfg = Config { health: healths.sidecar(&pod.pod), ..cfg.clone() };
             let ruleset = if needed { sidecar::sidecar(pod, sets, &cfg, &sc) } else { Ruleset::default() };
             out.push(Target {
                 netns: Netns::parse(path),

@@ -8,11 +8,11 @@
 
 use anyhow::Result;
 use policy_crd::api::RedirectPlanSpec;
-use redirector::nft::config::Health;
 use redirector::nft::incremental::Rendered;
 use redirector::nft::model::Ruleset;
 
 use super::dataplane::{Dataplane, Netns};
+use super::health::Healths;
 use super::{LocalArgs, NodeInput, Outcome, Target, reconcile_one, render_parts, role_label};
 
 /// The node's rendered tables, where they go, and whether the kernel holds them.
@@ -46,10 +46,10 @@ impl<D: Dataplane> Programmer<D> {
         &mut self,
         args: &LocalArgs,
         spec: &RedirectPlanSpec,
-        health: Health,
+        healths: &Healths,
         check: bool,
     ) -> Result<Vec<Outcome>> {
-        let (input, others) = render_parts(args, spec, health)?;
+        let (input, others) = render_parts(args, spec, healths)?;
         let mut outcomes = Vec::new();
         match input {
             Some(input) => outcomes.push(self.node_pass(input, check)?),

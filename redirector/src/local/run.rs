@@ -10,6 +10,7 @@ use anyhow::Result;
 use redirector::nft::config::Health;
 
 use super::dataplane::Nft;
+use super::health::Healths;
 use super::metrics::NodeMetrics;
 use super::program::Programmer;
 use super::{LocalArgs, Outcome, health, mark_drift, policy_file, spec};
@@ -46,23 +47,34 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     if readyz.is_none() && args.mode.placements().chain {
         eprintln!("redirector: no --inspector-readyz: the inspector is assumed healthy (no failure-mode switch)");
     }
-    let probe = |r: &health::Readyz| r.probe(Duration::from_millis(args.interval_ms.clamp(100, 1000)));
-    let mut health = readyz.as_ref().map_or(Health::Healthy, probe);
+    let sidecar_readyz = args.sidecar_readyz.as_deref().map(health::Readyz::parse).transpose()?;
+    if sidecar_readyz.is_none() && args.mode.placements().sidecar {
+        eprintln!("redirector: no --sidecar-readyz: sidecars are assumed healthy (no failure-mode switch)");
+    }
+    let timeout = Duration::from_millis(args.interval_ms.clamp(100, 1000));
+    let probe = |spec: &policy_crd::api::RedirectPlanSpec| {
+        let mut healths = Healths::chain(readyz.as_ref().map_or(Health::Healthy, |r| r.probe(timeout)));
+        if let (Some(r), true) = (&sidecar_readyz, args.mode.placements().sidecar) {
+            healths.probe_sidecars(r, spec, timeout);
+        }
+        healths
+    };
     let metrics = args.metrics_listen.map(NodeMetrics::serve).transpose()?.unwrap_or_default();
-    metrics.health(health);
     let mut programmer = Programmer::new(Nft::default());
     let mut seen = newest(&args.manifests);
     let mut desired = spec(args, &args.manifests)?;
+    let mut healths = probe(&desired);
+    metrics.health(healths.chain);
     hand_policy(args)?;
     let print = |outcomes: &[Outcome], quiet: bool| {
         for o in outcomes.iter().filter(|o| !quiet || !o.unchanged()) {
             println!("{o}");
         }
     };
-    if readyz.is_some() {
-        println!("inspector health: {health:?}");
+    for line in healths.changes(&Healths::chain(Health::Down)) {
+        println!("{line}");
     }
-    let first = programmer.pass(args, &desired, health, true);
+    let first = programmer.pass(args, &desired, &healths, true);
     metrics.plan(programmer.rulesets());
     metrics.reconciled(&first);
     print(&first?, false);
@@ -73,13 +85,12 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
     loop {
         std::thread::sleep(Duration::from_millis(args.interval_ms));
         let now = newest(&args.manifests);
-        let was = health;
-        health = readyz.as_ref().map_or(Health::Healthy, probe);
-        let reloaded = now != seen || health != was;
-        if health != was {
-            println!("inspector health: {health:?}");
-            metrics.health(health);
+        let was = std::mem::replace(&mut healths, probe(&desired));
+        let reloaded = now != seen || healths != was;
+        for line in healths.changes(&was) {
+            println!("{line}");
         }
+        metrics.health(healths.chain);
         if now != seen {
             seen = now;
             match spec(args, &args.manifests) {
@@ -96,7 +107,7 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
             }
         }
         // An unchanged plan is checked against the kernel: drift is restored within one interval.
-        let mut result = programmer.pass(args, &desired, health, !reloaded);
+        let mut result = programmer.pass(args, &desired, &healths, !reloaded);
         metrics.plan(programmer.rulesets());
         if let (Ok(outcomes), false) = (&mut result, reloaded) {
             mark_drift(outcomes);

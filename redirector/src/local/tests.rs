@@ -15,6 +15,7 @@ use redirector::nft::model::{Family, Ruleset};
 use redirector::nft::{inspector, node};
 
 use super::dataplane::{Dataplane, Netns};
+use super::health::Healths;
 use super::observe::{self, FINGERPRINT, Kernel, Observed};
 use super::{Outcome, Target, reconcile};
 
@@ -301,16 +302,16 @@ fn a_plan_change_that_moves_a_pod_is_applied_as_elements_without_reading_the_ker
     use super::program::Programmer;
     let args = chain_args();
     let mut p = Programmer::new(Fake::default());
-    let first = p.pass(&args, &examples_spec(false), Health::Healthy, false).unwrap();
+    let first = p.pass(&args, &examples_spec(false), &Healths::chain(Health::Healthy), false).unwrap();
     assert_eq!(first[0].replaced, ["inet chainwall", "bridge chainwall"], "{first:?}");
     let reads = p.dataplane().reads;
-    let grown = p.pass(&args, &examples_spec(true), Health::Healthy, false).unwrap();
+    let grown = p.pass(&args, &examples_spec(true), &Healths::chain(Health::Healthy), false).unwrap();
     assert!(grown[0].element_changes > 0 && grown[0].replaced.is_empty(), "{grown:?}");
     assert_eq!(p.dataplane().reads, reads, "nothing was read");
     let text = p.dataplane().applied.last().unwrap().clone();
     assert!(text.lines().all(|l| l.starts_with("add element")) && text.contains("10.244.1.77"), "{text}");
     // A check pass reads the node again and finds it current.
-    let checked = p.pass(&args, &examples_spec(true), Health::Healthy, true).unwrap();
+    let checked = p.pass(&args, &examples_spec(true), &Healths::chain(Health::Healthy), true).unwrap();
     assert!(checked.iter().all(Outcome::unchanged), "{checked:?}");
     assert_eq!(p.dataplane().reads, reads + 2);
 }
@@ -320,7 +321,7 @@ fn a_refused_element_batch_falls_back_to_reading_and_diffing() {
     use super::program::Programmer;
     let args = chain_args();
     let mut p = Programmer::new(Fake::default());
-    p.pass(&args, &examples_spec(true), Health::Healthy, false).unwrap();
+    p.pass(&args, &examples_spec(true), &Healths::chain(Health::Healthy), false).unwrap();
     // Someone removed the replica's address behind our back; then the plan drops it: the
     // element batch deleting it is refused, and the pass reads the node and diffs instead.
     let node = Netns::Named("node".into());
@@ -329,13 +330,13 @@ fn a_refused_element_batch_falls_back_to_reading_and_diffing() {
     let held = inet.sets.values_mut().flatten().find(|s| s.contains(&gone)).unwrap();
     held.remove(&gone);
     let reads = p.dataplane().reads;
-    let out = p.pass(&args, &examples_spec(false), Health::Healthy, false).unwrap();
+    let out = p.pass(&args, &examples_spec(false), &Healths::chain(Health::Healthy), false).unwrap();
     assert_eq!(p.dataplane().reads, reads + 1, "the node was read after the refusal");
     assert!(out[0].replaced.is_empty() && out[0].element_changes > 0, "{out:?}");
     let mentions = |k: &Kernel| format!("{k:?}").contains("10.244.1.77");
     assert!(!mentions(&p.dataplane().kernels[&node]), "the replica is gone from every set");
     // Trusted again: the next change is element-only once more.
-    let out = p.pass(&args, &examples_spec(true), Health::Healthy, false).unwrap();
+    let out = p.pass(&args, &examples_spec(true), &Healths::chain(Health::Healthy), false).unwrap();
     assert_eq!(p.dataplane().reads, reads + 1, "nothing more was read");
     assert!(out[0].element_changes > 0, "{out:?}");
 }
@@ -345,9 +346,9 @@ fn a_health_change_renders_the_node_again() {
     use super::program::Programmer;
     let args = chain_args();
     let mut p = Programmer::new(Fake::default());
-    p.pass(&args, &examples_spec(false), Health::Healthy, false).unwrap();
+    p.pass(&args, &examples_spec(false), &Healths::chain(Health::Healthy), false).unwrap();
     let reads = p.dataplane().reads;
-    let down = p.pass(&args, &examples_spec(false), Health::Down, false).unwrap();
+    let down = p.pass(&args, &examples_spec(false), &Healths::chain(Health::Down), false).unwrap();
     assert_eq!(p.dataplane().reads, reads + 1, "a new configuration reads the node again");
     assert!(down[0].element_changes > 0, "the health maps switch: {down:?}");
 }

@@ -4,8 +4,8 @@
 //! The batch is one nf_tables transaction, all or nothing, like an `nft -f` file. Changes that
 //! define tables, or touch interval sets and verdict maps, still go through `nft -f`.
 //!
-//! The socket is opened inside the target network namespace (on a short-lived thread that
-//! enters it), and it stays bound to that namespace. A [`Writer`] keeps one open per
+//! The socket is opened inside the target network namespace ([`crate::netns::within`]), and
+//! it stays bound to that namespace. A [`Writer`] keeps one open per
 //! namespace: closing a netfilter socket can wait for an RCU grace period (~10 ms here), which
 //! would otherwise dominate every update.
 
@@ -14,7 +14,6 @@ pub mod message;
 mod tests;
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -127,17 +126,8 @@ fn first_seq() -> u32 {
 /// A netfilter netlink socket in `netns`.
 fn open(netns: Option<&Path>) -> io::Result<Socket> {
     let socket = || Socket::new(Domain::from(AF_NETLINK), Type::RAW, Some(Protocol::from(NETLINK_NETFILTER)));
-    let Some(path) = netns else { return socket() };
-    let ns = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-    // setns changes the calling thread only: a scoped thread enters, opens, and ends.
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .map_err(|e| io::Error::other(format!("cannot enter {}: {e}", path.display())))?;
-                socket()
-            })
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the netns thread panicked")))
-    })
+    match netns {
+        Some(path) => crate::netns::within(path, socket),
+        None => socket(),
+    }
 }

@@ -36,9 +36,10 @@ impl Families {
 
 /// Whether the inspector answers its `/readyz`. The agent re-renders with `Down` to switch
 /// every covered flow to its failure mode (an element update of the health maps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Health {
     /// Covered flows go to the inspector.
+    #[default]
     Healthy,
     /// Fail-closed flows are dropped, fail-open flows bypass it (counted).
     Down,
