@@ -144,7 +144,10 @@ pub async fn run(args: &AgentArgs) -> Result<()> {
             healths
         })
         .await?;
-        let before = last_healths.clone().unwrap_or_else(|| Healths::chain(Health::Down));
+        if last_healths.is_none() && local.inspector_readyz.is_some() {
+            println!("inspector health: {:?}", healths.chain);
+        }
+        let before = last_healths.clone().unwrap_or_else(|| Healths::chain(healths.chain));
         for line in healths.changes(&before) {
             println!("{line}");
         }

@@ -71,7 +71,10 @@ pub fn run(args: &LocalArgs) -> Result<ExitCode> {
             println!("{o}");
         }
     };
-    for line in healths.changes(&Healths::chain(Health::Down)) {
+    if readyz.is_some() {
+        println!("inspector health: {:?}", healths.chain);
+    }
+    for line in healths.changes(&Healths::chain(healths.chain)) {
         println!("{line}");
     }
     let first = programmer.pass(args, &desired, &healths, true);
