@@ -4,9 +4,9 @@
 //! `cargo bench -p redirector --bench dataplane [-- --pods N --policies N --nodes N --rounds N
 //! --fixed-policies --smoke]`
 //!
-//! - From scratch: N pods (default 10,000) under 1,000 policies, all on one node by default
-//!   (`--nodes 50`: node-0 of 50), rendered as node-0's chain-mode ruleset and applied with one
-//!   `nft -f` (target ≤ 1 s). Smaller scales get pods/10 policies (`--fixed-policies`: N too,
+//! - From scratch: N pods (default 10,000) under 1,000 policies on 50 nodes (`--nodes 1`: all
+//!   on one node, a stress shape no kubelet allows), node-0's chain-mode ruleset rendered and
+//!   applied with one `nft -f` (target ≤ 1 s). Smaller scales get pods/10 policies (`--fixed-policies`: N too,
 //!   so that only the pod count grows).
 //! - One pod added, then removed, at 100, 1,000, 5,000 and N pods: each change a set-element
 //!   update (target ≤ 10 ms, flat).
@@ -34,7 +34,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args =
-        Args { pods: 10_000, fixed_policies: false, nodes: 1, policies: 1_000, rounds: 10, peer_pods: 5_000 };
+        Args { pods: 10_000, fixed_policies: false, nodes: 50, policies: 1_000, rounds: 10, peer_pods: 5_000 };
     let argv: Vec<String> = std::env::args().collect();
     if argv.iter().any(|a| a == "--smoke") {
         args = Args { pods: 1_000, fixed_policies: false, nodes: 1, policies: 100, rounds: 3, peer_pods: 500 };
