@@ -1,6 +1,6 @@
 //! nf_tables netlink messages for set-element updates, as bytes: one batch (begin, one
 //! `NEWSETELEM`/`DELSETELEM` per set and direction, end) that the kernel applies all or
-//! nothing, and the acknowledgements it answers with. Pure: no sockets.
+//! nothing. Pure: no sockets. The answers are read in [`super::ack`].
 
 use std::net::IpAddr;
 
@@ -16,7 +16,6 @@ const NFT_MSG_DELSETELEM: u16 = 14;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_CREATE: u16 = 0x400;
-const NLMSG_ERROR: u16 = 2;
 const NLA_F_NESTED: u16 = 0x8000;
 const NFTA_SET_ELEM_LIST_TABLE: u16 = 1;
 const NFTA_SET_ELEM_LIST_SET: u16 = 2;
@@ -203,34 +202,4 @@ fn pad(out: &mut Vec<u8>) {
 fn patch_length(out: &mut [u8], start: usize) {
     let len = u32::try_from(out.len() - start).unwrap_or(u32::MAX);
     out[start..start + 4].copy_from_slice(&len.to_ne_bytes());
-}
-
-/// What one received netlink message says about a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ack {
-    /// The request's sequence number.
-    pub seq: u32,
-    /// 0 on success, else the (positive) errno.
-    pub errno: i32,
-}
-
-/// The acknowledgements in one datagram from the kernel; other messages are skipped, and a
-/// truncated message ends the list.
-pub fn acks(datagram: &[u8]) -> Vec<Ack> {
-    let mut out = Vec::new();
-    let mut rest = datagram;
-    while rest.len() >= 16 {
-        let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        if len < 16 || len > rest.len() {
-            break;
-        }
-        let kind = u16::from_ne_bytes([rest[4], rest[5]]);
-        let seq = u32::from_ne_bytes([rest[8], rest[9], rest[10], rest[11]]);
-        if kind == NLMSG_ERROR && len >= 20 {
-            let error = i32::from_ne_bytes([rest[16], rest[17], rest[18], rest[19]]);
-            out.push(Ack { seq, errno: error.saturating_neg() });
-        }
-        rest = &rest[len.next_multiple_of(4).min(rest.len())..];
-    }
-    out
 }

@@ -9,6 +9,7 @@
 //! namespace: closing a netfilter socket can wait for an RCU grace period (~10 ms here), which
 //! would otherwise dominate every update.
 
+pub mod ack;
 pub mod message;
 #[cfg(test)]
 mod tests;
@@ -106,7 +107,7 @@ fn exchange(socket: &Socket, batch: &message::Batch) -> Result<(), Error> {
     let mut buf = vec![0_u8; 64 * 1024];
     while !pending.is_empty() {
         let n = (&*socket).read(&mut buf)?;
-        for ack in message::acks(&buf[..n]) {
+        for ack in ack::acks(&buf[..n]) {
             let Some(at) = pending.iter().position(|(seq, _)| *seq == ack.seq) else { continue };
             let (_, what) = pending.remove(at);
             if ack.errno != 0 {

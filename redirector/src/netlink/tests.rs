@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
-use super::message::{Ack, MAX_BATCH_BYTES, Unsupported, acks, batch};
+use super::ack::{Ack, acks};
+use super::message::{MAX_BATCH_BYTES, Unsupported, batch};
 use crate::nft::diff::SetChange;
 use crate::nft::element::Element;
 use crate::nft::model::{Family, Key};
