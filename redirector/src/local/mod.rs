@@ -1,7 +1,9 @@
 //! `redirector local`: the agent's pipeline with no apiserver. Manifests from a directory →
 //! the node's plan → rulesets ([`redirector::nft`]) → per namespace, what the kernel holds is
 //! read ([`dataplane::Dataplane::read`]), diffed, and only the difference applied as one
-//! `nft -f` transaction. Never a flush: a restart with an unchanged plan applies nothing.
+//! transaction (set elements over netlink, the rest as `nft -f`). Never a flush: a restart
+//! with an unchanged plan applies nothing. Between passes [`program::Programmer`] keeps the
+//! node's ruleset rendered incrementally and skips the read where it knows the kernel.
 //!
 //! Pods name their network namespace with the annotation `chainwall.dev/netns` (a name under
 //! `/run/netns`, or an absolute path such as `/proc/<pid>/ns/net`); see [`pods`].

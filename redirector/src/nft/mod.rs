@@ -6,8 +6,9 @@
 //!   destination MAC of covered frames to the inspector pod's.
 //! - [`inspector::inspector`]: chain mode in the inspector pod's netns (TPROXY + fwmark).
 //! - [`sidecar::sidecar`]: sidecar mode in one destination pod's netns (REDIRECT).
-//! - [`diff::diff`]: old ruleset to new as element updates, or a table replace when the
-//!   rule structure changed; [`delta::NodeState::apply`] folds a policy-crd `Delta` in.
+//! - [`diff::diff`]: old ruleset to new as element updates (typed per set, for netlink), or a
+//!   table replace when the rule structure changed; [`delta::NodeState::apply`] folds a
+//!   policy-crd `Delta` in, [`delta::NodeState::delta_to`] finds the one between two plans.
 //! - [`incremental::Rendered`]: a node's chain-mode ruleset kept current one `Delta` at a
 //!   time: a pod joining or leaving existing sets becomes the diff's element updates straight
 //!   from indexes (cost of the change, not of the ruleset); anything that might change the
