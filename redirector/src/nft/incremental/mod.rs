@@ -5,8 +5,8 @@
 //! change.
 //!
 //! The fast path is checked before anything is touched, against three indexes kept beside
-//! the ruleset: the membership counts of every local-pod set ([`members`]), the content groups
-//! behind shared peer set names ([`sharing`]), and the sets' names in the ruleset (sorted,
+//! the ruleset: the membership counts of every local-pod set (`members`), the content groups
+//! behind shared peer set names (`sharing`), and the sets' names in the ruleset (sorted,
 //! found by binary search). It refuses, and the full path runs, when the delta brings a set
 //! the node does not have, changes an `ipBlock` or whether a set holds endpoints, creates or
 //! empties a variant (a pod whose grants match none of its policy's, a variant's last pod
