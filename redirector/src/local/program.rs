@@ -25,11 +25,17 @@ struct Node {
     trusted: bool,
 }
 
+/// At least every this many passes read the kernel, even while the plan keeps changing: drift
+/// is restored on a busy node too.
+pub const CHECK_EVERY: usize = 10;
+
 /// The dataplane and what the passes remember.
 #[derive(Debug)]
 pub struct Programmer<D> {
     dp: D,
     node: Option<Node>,
+    /// Passes since the last one that read the kernel.
+    unchecked: usize,
     /// The other namespaces' targets, and whether the last pass left each programmed.
     others: Vec<(Target, bool)>,
 }
@@ -37,11 +43,11 @@ pub struct Programmer<D> {
 impl<D: Dataplane> Programmer<D> {
     /// Nothing remembered yet: the first pass reconciles every namespace whole.
     pub fn new(dp: D) -> Self {
-        Self { dp, node: None, others: Vec::new() }
+        Self { dp, node: None, unchecked: 0, others: Vec::new() }
     }
 
     /// One pass over `spec`. `check`: read the kernel everywhere (restores drift) even when the
-    /// node's change is element-only.
+    /// node's change is element-only; every [`CHECK_EVERY`]th pass checks anyway.
     pub fn pass(
         &mut self,
         args: &LocalArgs,
@@ -49,6 +55,8 @@ impl<D: Dataplane> Programmer<D> {
         healths: &Healths,
         check: bool,
     ) -> Result<Vec<Outcome>> {
+        let check = check || self.unchecked + 1 >= CHECK_EVERY;
+        self.unchecked = if check { 0 } else { self.unchecked + 1 };
         let (input, others) = render_parts(args, spec, healths)?;
         let mut outcomes = Vec::new();
         match input {

@@ -352,3 +352,18 @@ fn a_health_change_renders_the_node_again() {
     assert_eq!(p.dataplane().reads, reads + 1, "a new configuration reads the node again");
     assert!(down[0].element_changes > 0, "the health maps switch: {down:?}");
 }
+
+#[test]
+fn a_plan_that_keeps_changing_is_still_checked_against_the_kernel() {
+    use super::program::{CHECK_EVERY, Programmer};
+    let args = chain_args();
+    let mut p = Programmer::new(Fake::default());
+    p.pass(&args, &examples_spec(false), &Healths::chain(Health::Healthy), true).unwrap();
+    let reads = p.dataplane().reads;
+    for n in 1..CHECK_EVERY {
+        p.pass(&args, &examples_spec(n % 2 == 1), &Healths::chain(Health::Healthy), false).unwrap();
+    }
+    assert_eq!(p.dataplane().reads, reads, "changed plans are applied without reads");
+    p.pass(&args, &examples_spec(false), &Healths::chain(Health::Healthy), false).unwrap();
+    assert_eq!(p.dataplane().reads, reads + 2, "the tenth pass reads the node and the inspector");
+}
