@@ -38,8 +38,13 @@ impl Detector for LibInjection {
 /// characters starting with `on` as dangerous (`onpointerrawupdate=...`); `libinjectionrs`
 /// follows the later event-name list. This adds the older rule back: an `on*` attribute
 /// with a value (or named by an `attributeName` value) in any of libinjection's contexts.
+/// Both need a token starting with `on`, so input without `on` anywhere (most benign values)
+/// skips the five tokenizer passes.
 fn any_event_handler(input: &[u8]) -> bool {
     use libinjectionrs::xss::{Html5Flags as F, Html5State, TokenType};
+    if !input.windows(2).any(|w| w.eq_ignore_ascii_case(b"on")) {
+        return false;
+    }
     let handler = |name: &[u8]| name.len() >= 5 && name[..2].eq_ignore_ascii_case(b"on");
     [F::DataState, F::ValueNoQuote, F::ValueSingleQuote, F::ValueDoubleQuote, F::ValueBackQuote].into_iter().any(
         |flags| {
