@@ -72,12 +72,11 @@ impl<D: Dataplane> Programmer<D> {
             } else {
                 reconcile_one(&mut self.dp, &target.netns, &target.role, &target.ruleset, &target.routes)
             };
+            kept.push((target, result.is_ok()));
             match result {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(e) => _ = failure.get_or_insert(e),
             }
-            let ok = failure.is_none();
-            kept.push((target, ok));
         }
         self.others = kept;
         let node = self.node.as_ref().map(|n| &n.netns);
