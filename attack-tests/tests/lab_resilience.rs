@@ -94,6 +94,9 @@ impl Drop for Agent {
     }
 }
 
+/// The scenarios time requests under load: two labs at once on two cores would skew them.
+static ONE_LAB_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn kill(pid: u32) {
     assert!(Command::new("kill").arg(pid.to_string()).status().unwrap().success(), "kill {pid}");
 }
@@ -103,6 +106,7 @@ fn chain_lab_survives_an_agent_restart_and_fails_closed_and_open_without_its_ins
     if !prerequisites("chain_lab_survives_an_agent_restart_and_fails_closed_and_open_without_its_inspector") {
         return;
     }
+    let _alone = ONE_LAB_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let place = Place::new("r");
     let (facts, _) = up(&place, "chain");
     // 1. Agent restart under load: the same command line, in the node netns. A request fails
@@ -193,6 +197,7 @@ fn sidecar_lab_fails_closed_and_open_when_the_sidecars_die() {
     if !prerequisites("sidecar_lab_fails_closed_and_open_when_the_sidecars_die") {
         return;
     }
+    let _alone = ONE_LAB_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let place = Place::new("s");
     let (facts, _) = up(&place, "sidecar");
     let netns = |app: &str| facts.pod(app).unwrap().netns.clone();
