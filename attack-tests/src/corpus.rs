@@ -48,6 +48,10 @@ pub struct Request {
     /// What CRS is expected to do with it (informational: the comparison is between peers).
     #[serde(default)]
     pub expect: Option<Expect>,
+    /// Sent with exactly its own headers, without the usual defaults (go-ftw tests may leave
+    /// `Host` or `User-Agent` out on purpose). Not part of the YAML format.
+    #[serde(skip)]
+    pub bare: bool,
 }
 
 /// The expected outcome of a request.
@@ -76,14 +80,9 @@ impl Request {
     pub fn wire_headers(&self, extra: &[(&str, String)]) -> Vec<(String, String)> {
         let has = |name: &str| self.headers.keys().any(|k| k.eq_ignore_ascii_case(name));
         let mut out = Vec::new();
-        if !has("host") {
-            out.push(("Host".to_string(), DEFAULT_HOST.to_string()));
-        }
-        if !has("user-agent") {
-            out.push(("User-Agent".to_string(), DEFAULT_UA.to_string()));
-        }
-        if !has("accept") {
-            out.push(("Accept".to_string(), "*/*".to_string()));
+        let defaults = [("Host", DEFAULT_HOST), ("User-Agent", DEFAULT_UA), ("Accept", "*/*")];
+        for (name, value) in defaults.into_iter().filter(|(name, _)| !self.bare && !has(name)) {
+            out.push((name.to_string(), value.to_string()));
         }
         out.extend(self.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         let wants_length = !self.body.is_empty() || matches!(self.method.as_str(), "POST" | "PUT" | "PATCH");

@@ -145,7 +145,13 @@ pub fn main(args: &ReportArgs) -> Result<ExitCode, Error> {
         eprintln!("gotestwaf: {} requests from {} ({} files skipped)", extra.len(), dir.display(), skipped.len());
         requests.extend(extra);
     }
-    let opts = Options { requests, paranoia: args.paranoia, engine: EngineMode::DetectionOnly, keep_temp: false };
+    let opts = Options {
+        requests,
+        paranoia: args.paranoia,
+        engine: EngineMode::DetectionOnly,
+        keep_temp: false,
+        ftw_checks: None,
+    };
     let report = run(&opts, &mut |line| eprintln!("{line}"))?;
     let rows = rows(&report.cases);
     if args.json {

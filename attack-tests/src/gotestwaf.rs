@@ -107,6 +107,7 @@ fn requests(id: &str, value: &str) -> Vec<Request> {
         headers: BTreeMap::new(),
         body: String::new(),
         expect: None,
+        bare: false,
     };
     let mut out = Vec::new();
     if value.len() > 32 * 1024 {

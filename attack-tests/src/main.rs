@@ -38,6 +38,10 @@ enum Command {
         /// Also run the payloads of a gotestwaf testcases checkout.
         #[arg(long, env = "ATTACK_TESTS_GOTESTWAF")]
         gotestwaf: Option<PathBuf>,
+        /// Also run go-ftw tests (a file or a directory, e.g. a CRS regression-test checkout)
+        /// and judge their rule-id checks on both peers.
+        #[arg(long, env = "ATTACK_TESTS_FTW")]
+        ftw: Option<PathBuf>,
         /// Print the report as JSON on stdout.
         #[arg(long, env = "ATTACK_TESTS_JSON")]
         json: bool,
@@ -95,9 +99,9 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<ExitCode> {
-    let (dir, paranoia, engine, gtw, json, keep_temp, check_config) = match Cli::parse().command {
-        Command::Differential { corpus, paranoia, engine, gotestwaf, json, keep_temp, check_config } => {
-            (corpus, paranoia, engine, gotestwaf, json, keep_temp, check_config)
+    let (dir, paranoia, engine, gtw, ftw, json, keep_temp, check_config) = match Cli::parse().command {
+        Command::Differential { corpus, paranoia, engine, gotestwaf, ftw, json, keep_temp, check_config } => {
+            (corpus, paranoia, engine, gotestwaf, ftw, json, keep_temp, check_config)
         }
         Command::Lab { command } => return Ok(lab::lab(&command)?),
         Command::Demo(args) => return Ok(attack_tests::demo::run(&args)?),
@@ -123,10 +127,29 @@ fn main() -> anyhow::Result<ExitCode> {
         }
         requests.extend(extra);
     }
+    let ftw_checks = match ftw {
+        Some(path) => {
+            let tests = attack_tests::ftw::load(&path)?;
+            let suite = attack_tests::ftw::differential::suite(&tests);
+            eprintln!(
+                "go-ftw: {} requests ({} with rule checks) from {} tests in {}",
+                suite.requests.len(),
+                suite.checks.len(),
+                tests.len(),
+                path.display()
+            );
+            for why in &suite.left_out {
+                eprintln!("go-ftw: left out {why}");
+            }
+            requests.extend(suite.requests);
+            Some(suite.checks)
+        }
+        None => None,
+    };
     if check_config {
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = Options { requests, paranoia, engine, keep_temp };
+    let opts = Options { requests, paranoia, engine, keep_temp, ftw_checks };
     let report = run(&opts, &mut |line| eprintln!("{line}"))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

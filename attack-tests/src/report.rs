@@ -59,6 +59,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// The corpus's expectations against each peer.
     pub expectations: Expectations,
+    /// The rule-id checks of go-ftw tests (`--ftw`) against each peer.
+    pub ftw: Option<Expectations>,
     /// Every compared request (JSON only).
     pub cases: Vec<Case>,
     /// Seconds the run took.
@@ -113,6 +115,7 @@ impl Report {
             disagreements: cases.iter().filter(|c| !c.agrees()).cloned().collect(),
             skipped,
             expectations,
+            ftw: None,
             cases: cases.to_vec(),
             seconds: 0.0,
         }
@@ -137,6 +140,13 @@ impl Report {
             "corpus expectations met: modsec {}/{}, ours {}/{}",
             e.modsec_met, e.checked, e.ours_met, e.checked
         );
+        if let Some(f) = &self.ftw {
+            let _ = writeln!(
+                s,
+                "go-ftw rule checks passed: modsec {}/{}, ours {}/{}",
+                f.modsec_met, f.checked, f.ours_met, f.checked
+            );
+        }
         let _ = writeln!(s, "\n{:<52} {:>8} {:>8} {:>6} {:>9}", "rule file", "requests", "agree", "ours+", "modsec+");
         for f in &self.per_file {
             let agree = pct(if f.requests == 0 { 1.0 } else { f.agree as f64 / f.requests as f64 });
@@ -156,6 +166,12 @@ impl Report {
                 c.ours.verdict.label(),
                 c.modsec.verdict.label()
             );
+        }
+        if let Some(f) = self.ftw.as_ref().filter(|f| !f.misses.is_empty()) {
+            let _ = writeln!(s, "\ngo-ftw checks missed ({}):", f.misses.len());
+            for miss in &f.misses {
+                let _ = writeln!(s, "  {miss}");
+            }
         }
         for k in &self.skipped {
             let _ = writeln!(s, "  skipped {:<20} {}", k.id, k.reason);

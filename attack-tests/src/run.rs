@@ -28,6 +28,8 @@ pub struct Options {
     pub engine: EngineMode,
     /// Keep the temp prefix (configs, logs) after the run.
     pub keep_temp: bool,
+    /// Rule-id checks of go-ftw stages among the requests (`--ftw`), judged on each peer.
+    pub ftw_checks: Option<crate::ftw::differential::RuleChecks>,
 }
 
 /// Runs the comparison; `progress` receives one line now and then (for stderr).
@@ -80,7 +82,10 @@ fn run_in(opts: &Options, binary: &Path, dir: &Path, progress: &mut dyn FnMut(&s
     progress(&format!("compared {} requests", cases.len()));
     let expects = opts.requests.iter().filter_map(|r| Some((r.id.clone(), r.expect.clone()?))).collect();
     let expectations = Expectations::check(&cases, &expects);
-    Ok(Report::build(opts.paranoia, opts.engine, opts.requests.len(), &cases, skipped, &rule_files(), expectations))
+    let mut report =
+        Report::build(opts.paranoia, opts.engine, opts.requests.len(), &cases, skipped, &rule_files(), expectations);
+    report.ftw = opts.ftw_checks.as_ref().map(|checks| crate::ftw::differential::check(&cases, checks));
+    Ok(report)
 }
 
 fn compare_all(
@@ -127,6 +132,7 @@ fn canary() -> Request {
         headers: Default::default(),
         body: String::new(),
         expect: None,
+        bare: false,
     }
 }
 

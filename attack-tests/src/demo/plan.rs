@@ -77,6 +77,7 @@ pub fn cases(args: &DemoArgs, facts: &Facts) -> Result<Vec<Case>, Error> {
         headers: Default::default(),
         body: String::new(),
         expect: None,
+        bare: false,
     };
     let mut out = vec![http(&canary, main, "main-logic", Some(true))];
     let mut corpus = corpus::load_dir(&args.corpus)?;

@@ -13,11 +13,13 @@
 //! ```
 //!
 //! - [`wire`]: the request bytes of a stage; [`output`]: the expectations; [`check`]: sending
-//!   a test and judging it; [`audit`]: the audit log, tailed; [`cli`]: `attack-tests ftw`.
+//!   a test and judging it; [`audit`]: the audit log, tailed; [`cli`]: `attack-tests ftw`;
+//!   [`differential`]: the tests as input of `attack-tests differential --ftw`.
 
 pub mod audit;
 pub mod check;
 pub mod cli;
+pub mod differential;
 pub mod output;
 pub mod wire;
 
