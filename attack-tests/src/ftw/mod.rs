@@ -162,6 +162,10 @@ pub fn load(path: &Path) -> Result<Vec<Named>, Error> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        if is_empty_document(&text) {
+            // Only comments (CRS keeps placeholder files like this): no tests, as in go-ftw.
+            continue;
+        }
         let parsed: TestFile =
             serde_saphyr::from_str(&text).map_err(|e| Error::Corpus(format!("{}: {e}", file.display())))?;
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -182,6 +186,11 @@ pub fn load(path: &Path) -> Result<Vec<Named>, Error> {
     Ok(out)
 }
 
+/// Whether a YAML text holds no document: only blank lines, comments and `---`/`...`.
+fn is_empty_document(text: &str) -> bool {
+    text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -196,3 +205,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Headers as written (a map; go-ftw does not keep their order either).
 pub type Headers = BTreeMap<String, Scalar>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_comments_holds_no_tests_and_a_broken_one_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("ftw-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("a.yaml"), "# ---\n# tests:\n#   - test_id: 1\n---\n").expect("write");
+        assert!(load(&dir).expect("comments only").is_empty());
+        std::fs::write(dir.join("b.yaml"), "tests:\n- test_id: 1\n    stages: []\n").expect("write");
+        let err = load(&dir).expect_err("bad indentation").to_string();
+        assert!(err.contains("b.yaml"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

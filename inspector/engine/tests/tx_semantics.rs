@@ -139,3 +139,31 @@ fn multi_match_and_counting() {
     assert_eq!(tx.tx("m").as_deref(), Some("1"), "matched once, after urlDecode");
     assert_eq!((tx.tx("many").as_deref(), tx.tx("none").as_deref()), (Some("1"), Some("1")));
 }
+
+#[test]
+fn unset_request_scalars_are_one_empty_value_as_in_libmodsecurity() {
+    // libmodsecurity's anchored variables always yield one value: "" when never set.
+    let set = rules(
+        "SecRuleEngine On\n\
+         SecRule REQUEST_BASENAME \"!@endsWith .pdf\" \"id:1,phase:1,pass,log\"\n\
+         SecRule &QUERY_STRING \"@eq 1\" \"id:2,phase:1,pass,log\"\n\
+         SecRule REQBODY_PROCESSOR \"!@rx (?:URLENCODED|MULTIPART|XML|JSON)\" \"id:3,phase:1,pass,log\"\n\
+         SecRule REQUEST_BODY \"@rx ^$\" \"id:4,phase:2,pass,log\"\n",
+    );
+    assert_eq!(ids(&get(&set, "/").0), vec![1, 2, 3, 4]);
+    assert_eq!(ids(&get(&set, "/docs/").0), vec![1, 2, 3, 4]);
+    assert_eq!(ids(&get(&set, "/a.pdf?x=1").0), vec![2, 3, 4]);
+}
+
+#[test]
+fn the_body_processor_is_known_from_the_headers_in_phase_1() {
+    let set = rules(
+        "SecRuleEngine On\n\
+         SecRule REQBODY_PROCESSOR \"@streq URLENCODED\" \"id:1,phase:1,pass,log\"\n",
+    );
+    let conn = Connection { client: "10.1.1.1:5000".parse().unwrap(), server: "10.1.1.2:80".parse().unwrap() };
+    let mut tx = set.transaction(conn, "t".into());
+    let headers: [(&[u8], &[u8]); 2] = [(b"Host", b"h"), (b"Content-Type", b"application/x-www-form-urlencoded")];
+    assert_eq!(tx.request_headers(b"POST", b"/", "1.1", headers), None);
+    assert_eq!(ids(&tx), vec![1], "set by Content-Type before the body arrives");
+}

@@ -28,7 +28,6 @@ impl Transaction<'_> {
         if !access {
             return;
         }
-        self.body.processor = self.request.body_processor;
         match self.request.body_processor {
             Some(BodyProcessor::UrlEncoded) => {
                 let separator = settings.argument_separator;

@@ -135,12 +135,14 @@ impl Transaction<'_> {
             C::RequestUri => Some(Cow::Borrowed(&r.uri.uri)),
             C::RequestUriRaw => Some(Cow::Borrowed(&r.uri.raw)),
             C::RequestFilename | C::PathInfo => Some(Cow::Borrowed(&r.uri.filename)),
-            C::RequestBasename => r.uri.basename.as_deref().map(Cow::Borrowed),
-            C::QueryString => r.uri.query.as_deref().map(Cow::Borrowed),
-            C::ServerName => r.server_name.as_deref().map(Cow::Borrowed),
-            C::RequestBody => (!self.body.raw.is_empty()).then(|| Cow::Borrowed(&self.body.raw[..])),
+            // libmodsecurity's anchored variables: always one value, empty when unset.
+            C::RequestBasename => Some(Cow::Borrowed(r.uri.basename.as_deref().unwrap_or_default())),
+            C::QueryString => Some(Cow::Borrowed(r.uri.query.as_deref().unwrap_or_default())),
+            C::ServerName => Some(Cow::Borrowed(r.server_name.as_deref().unwrap_or_default())),
+            C::RequestBody => Some(Cow::Borrowed(&self.body.raw[..])),
             C::RequestBodyLength => text(self.body.raw.len().to_string()),
-            C::ReqbodyProcessor => self.body.processor.map(|p| Cow::Borrowed(p.name().as_bytes())),
+            // Set with the request headers (`Content-Type`) or by `ctl`, as in libmodsecurity.
+            C::ReqbodyProcessor => Some(Cow::Borrowed(r.body_processor.map_or(&b""[..], |p| p.name().as_bytes()))),
             C::ReqbodyError | C::ReqbodyProcessorError => flag(self.body.error.is_some()),
             C::ReqbodyErrorMsg | C::ReqbodyProcessorErrorMsg => {
                 b(self.body.error.as_deref().unwrap_or_default().as_bytes())
@@ -157,10 +159,11 @@ impl Transaction<'_> {
             C::Duration => text(self.started.elapsed().as_micros().to_string()),
             C::MatchedVar => Some(Cow::Borrowed(&self.matched.var)),
             C::MatchedVarName => Some(Cow::Borrowed(&self.matched.name)),
-            C::ResponseStatus => (self.response.status != 0).then(|| text(self.response.status.to_string()))?,
+            C::ResponseStatus if self.response.status == 0 => Some(Cow::Borrowed(&[])),
+            C::ResponseStatus => text(self.response.status.to_string()),
             C::ResponseProtocol => Some(Cow::Borrowed(&self.response.protocol)),
             C::ResponseContentType => Some(Cow::Borrowed(&self.response.content_type)),
-            C::ResponseBody => (!self.response.body.is_empty()).then(|| Cow::Borrowed(&self.response.body[..])),
+            C::ResponseBody => Some(Cow::Borrowed(&self.response.body[..])),
             C::InboundDataError | C::OutboundDataError => flag(false),
             C::TimeEpoch => {
                 text(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0).to_string())

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::Connection;
-use crate::request::{BodyProcessor, RequestVars};
+use crate::request::RequestVars;
 use crate::ruleset::RuleSet;
 use crate::ruleset::actions::AllowScope;
 use crate::seclang::{EngineMode, IdRange};
@@ -63,7 +63,6 @@ pub(super) struct Response {
 pub(super) struct Body {
     pub raw: Vec<u8>,
     pub args_post: Values,
-    pub processor: Option<BodyProcessor>,
     pub error: Option<String>,
     pub files: Values,
     pub files_names: Values,
