@@ -48,6 +48,7 @@ pub fn evaluate(
     let connection = Connection { client: SocketAddr::from(([127, 0, 0, 1], 40000)), server };
     let mut tx = rules.transaction(connection, "attack-tests".into());
     let request_headers = headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()));
+    let target = as_nginx_passes_it(target);
     let mut stop = tx.request_headers(method.as_bytes(), target.as_bytes(), "1.1", request_headers);
     if stop.is_none() {
         stop = tx.request_body(body);
@@ -63,5 +64,32 @@ pub fn evaluate(
     Outcome {
         ids: tx.matched_rules().iter().filter(|m| m.logged).map(|m| m.id).collect(),
         interrupted_by: stop.map(|i| i.rule_id),
+    }
+}
+
+/// The target as nginx's connector hands it to ModSecurity (`r->unparsed_uri`): without a
+/// `#fragment` (not part of a request-target, RFC 9112 section 3.2), and an absolute-form
+/// target as its origin-form part (`/` when it has no path). The inspector does the same
+/// to absolute-form and refuses a fragment.
+fn as_nginx_passes_it(target: &str) -> &str {
+    let target = target.split_once('#').map_or(target, |(before, _)| before);
+    if target.starts_with('/') {
+        return target;
+    }
+    let Some((_, rest)) = target.split_once("://") else { return target };
+    rest.find(['/', '?']).map_or("/", |at| &rest[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_nginx_passes_it;
+
+    #[test]
+    fn targets_reach_modsecurity_in_origin_form_without_a_fragment() {
+        assert_eq!(as_nginx_passes_it("/a?x=1#frag"), "/a?x=1");
+        assert_eq!(as_nginx_passes_it("/a#?x=1"), "/a");
+        assert_eq!(as_nginx_passes_it("http://localhost"), "/");
+        assert_eq!(as_nginx_passes_it("http://localhost:80/a/b?c=d"), "/a/b?c=d");
+        assert_eq!(as_nginx_passes_it("*"), "*");
     }
 }
