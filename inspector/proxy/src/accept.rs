@@ -93,6 +93,7 @@ where
     let heads = Heads::new(proxy.max_header_bytes.max(8192) * 4 + 65536);
     let stream = Tap::new(Idle::new(stream, activity.clone()), heads.clone());
     let idle = proxy.timeouts.idle;
+    let counter = proxy.clone();
     let service = service_fn(move |req| proxy.clone().handle(flow, heads.clone(), req));
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
@@ -105,7 +106,12 @@ where
         }
     };
     if let Err(e) = ended {
-        tracing::debug!(client = %flow.client, error = %e, "connection ended with an error");
+        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            // hyper answered 400/431 itself, before any request reached the service.
+            counter.unparsable(flow, &e);
+        } else {
+            tracing::debug!(client = %flow.client, error = %e, "connection ended with an error");
+        }
     }
 }
 

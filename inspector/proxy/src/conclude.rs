@@ -23,6 +23,15 @@ impl Proxy {
         respond::closing(respond::refused(rejection.status(), id))
     }
 
+    /// A request the HTTP parser refused (hyper answered 400 or 431 and closed): nothing was
+    /// forwarded; counted as a rejection of the flow's policy.
+    pub(crate) fn unparsable(&self, flow: Flow, error: &dyn std::fmt::Display) {
+        tracing::debug!(client = %flow.client, destination = %flow.destination, %error, "unparsable request refused");
+        let flows = self.active();
+        let policy = flows.label(flow.destination);
+        self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
+    }
+
     /// Metrics, audit line and the client's answer, from the engine's report and (when the
     /// request was forwarded) the upstream's response.
     pub(crate) fn conclude(

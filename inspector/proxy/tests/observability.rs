@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{CANARY, Upstream, get, inspector, metric};
+use support::{CANARY, Upstream, get, inspector, metric, raw};
 
 const RULES: &str = "SecRuleEngine On\nSecRequestBodyAccess On\n\
     SecRule ARGS \"@detectSQLi\" \"id:1001,phase:2,deny,log,msg:'SQL injection',logdata:'%{MATCHED_VAR}',severity:CRITICAL,tag:'attack-sqli'\"\n\
@@ -56,6 +56,28 @@ async fn metrics_count_verdicts_blocks_and_matches() {
     assert_eq!(value("chainwall_upstream_errors_total"), 0.0);
     assert_eq!(value("chainwall_rules_loaded"), 4.0);
     assert!(text.trim_end().ends_with("# EOF"));
+}
+
+#[tokio::test]
+async fn requests_the_http_parser_refuses_are_counted_as_rejected() {
+    let up = Upstream::start().await;
+    let proxy = inspector(up.addr, &rules(), &[]).await;
+    // A raw `<` is not allowed in a request-target (RFC 3986): hyper answers 400 itself.
+    let answer =
+        raw(proxy.proxy_addr, b"GET /?q=<script> HTTP/1.1\r\nHost: h\r\n\r\n", Duration::from_millis(300)).await;
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(up.received().is_empty(), "nothing forwarded");
+    let reject = r#"chainwall_requests_total{policy="-",namespace="-",verdict="reject"}"#;
+    let mut counted = None;
+    // The connection task counts it as it ends, just after the answer was written.
+    for _ in 0..50 {
+        counted = metric(&proxy.metrics.encode(), reject);
+        if counted.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(counted, Some(1.0));
 }
 
 #[tokio::test]
