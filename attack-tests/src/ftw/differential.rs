@@ -95,27 +95,15 @@ fn request(id: &str, input: &Input) -> Result<Request, String> {
     })
 }
 
-/// How many checked stages each peer passes, and every miss (`id: who (rule N ...)`).
+/// How many checked stages each peer passes, and every miss (`id: who (expected N !M)`).
 pub fn check(cases: &[Case], checks: &RuleChecks) -> Expectations {
-    let mut out = Expectations::default();
     let passes = |side: &Side, rules: &[(u64, bool)]| rules.iter().all(|&(id, must)| side.ids.contains(&id) == must);
-    for case in cases {
-        let Some(rules) = checks.get(&case.id) else { continue };
-        out.checked += 1;
-        let (m, o) = (passes(&case.modsec, rules), passes(&case.ours, rules));
-        out.modsec_met += usize::from(m);
-        out.ours_met += usize::from(o);
-        let who = match (m, o) {
-            (true, true) => continue,
-            (false, false) => "both",
-            (false, true) => "modsec",
-            (true, false) => "ours",
-        };
+    Expectations::tally(cases, |case| {
+        let rules = checks.get(&case.id)?;
         let wanted: Vec<String> =
             rules.iter().map(|(id, must)| format!("{}{id}", if *must { "" } else { "!" })).collect();
-        out.misses.push(format!("{}: {who} (expected {})", case.id, wanted.join(" ")));
-    }
-    out
+        Some((passes(&case.modsec, rules), passes(&case.ours, rules), wanted.join(" ")))
+    })
 }
 
 #[cfg(test)]
