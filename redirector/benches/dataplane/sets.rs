@@ -5,12 +5,11 @@
 //! from the plan it holds (`NodeState::delta_to`), `Rendered::apply` turns it into element
 //! updates (checked to be the fast path), and they go to the kernel as one netlink batch.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use policy_crd::flow::Engine;
 use policy_crd::synthetic::{self, Cluster, Size};
-use redirector::nft::config::{ChainConfig, Config, Families, Health, Placements};
+use redirector::nft::config::{ChainConfig, Config};
 use redirector::nft::delta::NodeState;
 use redirector::nft::diff::diff;
 use redirector::nft::incremental::Rendered;
@@ -54,25 +53,7 @@ pub fn size(pods: usize, policies: usize, nodes: usize) -> Size {
 }
 
 fn config() -> (Config, ChainConfig) {
-    let cfg = Config {
-        families: Families::V4,
-        failure_modes: Default::default(),
-        health: Health::Healthy,
-        placements: Placements::CHAIN,
-        sidecarless: Default::default(),
-    };
-    let chain = ChainConfig {
-        bridge: "cni0".into(),
-        inspector_port: "veth-cw-insp".into(),
-        inspector_mac: "02:c0:ff:ee:01:fe".into(),
-        inspector_ip: IpAddr::V4(Ipv4Addr::new(10, 255, 255, 254)),
-        steer_mark: 0x0010_0000,
-        steer_table: 101,
-        inspector_port_number: 15001,
-        tproxy_mark: 0x1,
-        tproxy_table: 100,
-    };
-    (cfg, chain)
+    (Config::chain_v4(), ChainConfig::example())
 }
 
 /// Builds the cluster and programs it from scratch into `ns` (which holds nothing yet).

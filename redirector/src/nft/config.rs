@@ -158,7 +158,37 @@ impl Config {
     }
 }
 
+impl Config {
+    /// IPv4, healthy, chain placement, no failure modes: the smallest valid configuration
+    /// (tests and benchmarks start from it).
+    pub fn chain_v4() -> Self {
+        Self {
+            families: Families::V4,
+            failure_modes: BTreeMap::new(),
+            health: Health::Healthy,
+            placements: Placements::CHAIN,
+            sidecarless: Default::default(),
+        }
+    }
+}
+
 impl ChainConfig {
+    /// A valid chain setup: bridge `cni0`, the inspector at 10.255.255.254 on
+    /// `veth-cw-insp`, the default marks, tables and port (tests and benchmarks).
+    pub fn example() -> Self {
+        Self {
+            bridge: "cni0".into(),
+            inspector_port: "veth-cw-insp".into(),
+            inspector_mac: "02:c0:ff:ee:01:fe".into(),
+            inspector_ip: IpAddr::V4(std::net::Ipv4Addr::new(10, 255, 255, 254)),
+            steer_mark: 0x0010_0000,
+            steer_table: 101,
+            inspector_port_number: 15001,
+            tproxy_mark: 0x1,
+            tproxy_table: 100,
+        }
+    }
+
     /// Checks names, MAC, marks and ports before anything is rendered.
     pub fn validate(&self) -> Result<(), ConfigError> {
         interface("bridge", &self.bridge)?;

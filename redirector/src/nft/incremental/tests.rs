@@ -11,7 +11,7 @@ use policy_crd::flow::{Delta, Endpoint, Engine, Pod, SetChange as PlanChange};
 use policy_crd::synthetic::{self, Cluster, Size};
 
 use super::{Counts, Rendered};
-use crate::nft::config::{ChainConfig, Config, Families, Health, Placements};
+use crate::nft::config::{ChainConfig, Config};
 use crate::nft::delta::NodeState;
 use crate::nft::diff::{SetChange, Transaction, diff};
 use crate::nft::node::node;
@@ -19,25 +19,7 @@ use crate::nft::node::node;
 const SIZE: Size = Size { pods: 200, namespaces: 1, policies: 12, nodes: 2 };
 
 fn config() -> (Config, ChainConfig) {
-    let cfg = Config {
-        families: Families::V4,
-        failure_modes: BTreeMap::new(),
-        health: Health::Healthy,
-        placements: Placements::CHAIN,
-        sidecarless: Default::default(),
-    };
-    let chain = ChainConfig {
-        bridge: "cni0".into(),
-        inspector_port: "veth-cw-insp".into(),
-        inspector_mac: "02:c0:ff:ee:01:fe".into(),
-        inspector_ip: IpAddr::V4(Ipv4Addr::new(10, 255, 255, 254)),
-        steer_mark: 0x0010_0000,
-        steer_table: 101,
-        inspector_port_number: 15001,
-        tproxy_mark: 0x1,
-        tproxy_table: 100,
-    };
-    (cfg, chain)
+    (Config::chain_v4(), ChainConfig::example())
 }
 
 fn setup() -> (Engine, Rendered) {
