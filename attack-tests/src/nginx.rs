@@ -42,26 +42,10 @@ pub struct Nginx {
 impl Nginx {
     /// Writes the configs into `dir` (which must exist and be empty) and starts nginx.
     pub fn start(binary: &Path, dir: &Path, paranoia: u8, mode: EngineMode) -> Result<Self, Error> {
-        for sub in ["logs", "tmp"] {
-            std::fs::create_dir_all(dir.join(sub)).map_err(|e| Error::io(dir, e))?;
-        }
         let main = dir.join("main.conf");
         std::fs::write(&main, conf::modsec_main(dir, paranoia, mode)).map_err(|e| Error::io(&main, e))?;
         let port = free_port()?;
-        let nginx_conf = dir.join("nginx.conf");
-        std::fs::write(&nginx_conf, conf::nginx_conf(dir, port)).map_err(|e| Error::io(&nginx_conf, e))?;
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&nginx_conf)
-            .arg("-e")
-            .arg(dir.join("logs/error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::io(binary, e))?;
+        let child = spawn(binary, dir, &conf::nginx_conf(dir, port))?;
         let mut me = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), dir: dir.to_path_buf() };
         me.wait_ready()?;
         Ok(me)
@@ -95,7 +79,29 @@ impl Drop for Nginx {
     }
 }
 
-fn free_port() -> Result<u16, Error> {
+/// Writes `config` as `dir/nginx.conf` and starts `binary` on it with `dir` as its prefix
+/// (`logs/` and `tmp/` created first; the error log is `logs/error.log`).
+pub fn spawn(binary: &Path, dir: &Path, config: &str) -> Result<Child, Error> {
+    for sub in ["logs", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| Error::io(dir, e))?;
+    }
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, config).map_err(|e| Error::io(&path, e))?;
+    Command::new(binary)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&path)
+        .arg("-e")
+        .arg(dir.join("logs/error.log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::io(binary, e))
+}
+
+pub(crate) fn free_port() -> Result<u16, Error> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| Error::io("127.0.0.1:0", e))?;
     let addr = listener.local_addr().map_err(|e| Error::io("127.0.0.1:0", e))?;
     Ok(addr.port())

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::conf::MODULE;
+use crate::nginx::free_port;
 
 /// The three nginx servers.
 #[derive(Debug)]
@@ -74,24 +75,8 @@ http {{
 impl NginxSet {
     /// Writes `nginx.conf` into `dir` (which holds `main.conf`) and starts nginx.
     pub fn start(binary: &Path, dir: &Path) -> Result<NginxSet, Error> {
-        for sub in ["logs", "tmp"] {
-            std::fs::create_dir_all(dir.join(sub)).map_err(|e| Error::io(dir, e))?;
-        }
         let ports = [free_port()?, free_port()?, free_port()?];
-        let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, nginx_conf(dir, ports)).map_err(|e| Error::io(&conf, e))?;
-        let child = Command::new(binary)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(&conf)
-            .arg("-e")
-            .arg(dir.join("logs/error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::io(binary, e))?;
+        let child = crate::nginx::spawn(binary, dir, &nginx_conf(dir, ports))?;
         let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
         let mut me = NginxSet { child, backend: at(ports[0]), waf: at(ports[1]), plain: at(ports[2]) };
         let log = dir.join("logs/error.log");
@@ -198,9 +183,4 @@ fn wait_ready(child: &mut Child, addr: SocketAddr, name: &str, log: &Path) -> Re
         std::thread::sleep(Duration::from_millis(50));
     }
     Err(Error::Peer(format!("{name} did not listen on {addr} within 60 s")))
-}
-
-fn free_port() -> Result<u16, Error> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(|e| Error::io("127.0.0.1:0", e))?;
-    Ok(listener.local_addr().map_err(|e| Error::io("127.0.0.1:0", e))?.port())
 }
