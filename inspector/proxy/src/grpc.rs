@@ -23,6 +23,7 @@ pub fn is_grpc(canon: &Canonical) -> bool {
 pub fn keep_te(parts: &Parts, canon: &mut Canonical) {
     let trailers = parts.headers.get_all(TE).iter().any(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
     if trailers && is_grpc(canon) {
+        canon.hop.remove(TE);
         canon.headers.insert(TE, HeaderValue::from_static("trailers"));
     }
 }

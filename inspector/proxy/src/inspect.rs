@@ -86,7 +86,8 @@ impl<'r> Inspection<'r> {
         let started = Instant::now();
         let mut this = Self { engine: tx.engine(), tx: Some(tx), took: Duration::ZERO };
         let stop = this.tx.as_mut().and_then(|tx| {
-            let headers = req.headers.iter().map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
+            let fields = req.headers.iter().chain(req.hop.iter());
+            let headers = fields.map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes()));
             let stop = tx.request_headers(req.method.as_str().as_bytes(), req.target.as_bytes(), req.version, headers);
             stop.or_else(|| tx.request_body(&req.body))
         });

@@ -5,7 +5,8 @@
 //!   becomes the `Host` header;
 //! - HTTP/2 `cookie` fields are joined into one `Cookie` (`; `);
 //! - hop-by-hop headers (and those named by `Connection`), `Expect` and framing headers are
-//!   dropped; `Content-Length` is recomputed from the buffered body;
+//!   not forwarded; `Content-Length` is recomputed from the buffered body. The engine sees the
+//!   hop-by-hop ones too ([`Canonical::hop`]), as ModSecurity behind nginx would;
 //! - ambiguous framing (`Content-Length` with `Transfer-Encoding`, several `Content-Length`s,
 //!   several `Host`s) is refused with 400;
 //! - limits: the head over `--max-header-bytes` is 431 (the body: [`crate::body`]).
@@ -42,6 +43,11 @@ pub struct Canonical {
     pub version: &'static str,
     /// End-to-end headers, `Host` first, `Content-Length` recomputed.
     pub headers: HeaderMap,
+    /// The hop-by-hop fields as received (`Connection`, `Keep-Alive`, `Proxy-Connection`,
+    /// `TE`, the fields `Connection` names...), but not `Transfer-Encoding`, whose body the
+    /// engine sees with the recomputed `Content-Length`. Inspected (CRS checks some of them,
+    /// as ModSecurity behind nginx sees them), never forwarded.
+    pub hop: HeaderMap,
     pub body: Bytes,
 }
 
@@ -113,11 +119,14 @@ pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option
     let host = host(parts)?;
     let named = connection_named(&parts.headers);
     let mut headers = HeaderMap::with_capacity(parts.headers.len() + 1);
+    let mut hop = HeaderMap::new();
     headers.insert(HOST, host);
     for (name, value) in &parts.headers {
-        let dropped = name == HOST || name == CONTENT_LENGTH || HOP_BY_HOP.contains(&name.as_str());
+        let per_hop = HOP_BY_HOP.contains(&name.as_str()) || named.contains(name);
         let h2_cookie = parts.version == Version::HTTP_2 && name == COOKIE;
-        if !dropped && !named.contains(name) && !h2_cookie {
+        if per_hop && name != TRANSFER_ENCODING {
+            hop.append(name.clone(), value.clone());
+        } else if !per_hop && name != HOST && name != CONTENT_LENGTH && !h2_cookie {
             headers.append(name.clone(), value.clone());
         }
     }
@@ -129,7 +138,7 @@ pub fn head(parts: &Parts, max_header_bytes: usize) -> Result<(Canonical, Option
     if framed {
         headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
-    let canonical = Canonical { method: parts.method.clone(), target, version, headers, body: Bytes::new() };
+    let canonical = Canonical { method: parts.method.clone(), target, version, headers, hop, body: Bytes::new() };
     Ok((canonical, declared))
 }
 

@@ -40,6 +40,9 @@ pub fn is_websocket(parts: &Parts) -> bool {
 /// Puts the upgrade request headers back into the canonical form (they are hop-by-hop,
 /// dropped by [`crate::request::head`]).
 pub fn keep_upgrade(canon: &mut Canonical) {
+    // Forwarded now: the engine sees them once, as forwarded.
+    canon.hop.remove(CONNECTION);
+    canon.hop.remove(UPGRADE);
     canon.headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
     canon.headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
 }

@@ -51,6 +51,24 @@ async fn benign_requests_reach_the_upstream_in_canonical_form() {
 }
 
 #[tokio::test]
+async fn hop_by_hop_fields_are_inspected_though_never_forwarded() {
+    let up = Upstream::start().await;
+    // CRS 920210's check: conflicting Connection tokens.
+    let conflict = "SecRule REQUEST_HEADERS:Connection \"@rx \\b(?:keep-alive|close),\\s?(?:keep-alive|close)\\b\" \
+                    \"id:920210,phase:1,deny,log\"\n";
+    let proxy = inspector(up.addr, &format!("{}{conflict}", rules("On")), &[]).await;
+    let send_with = |connection: &str| {
+        format!("GET / HTTP/1.1\r\nHost: shop.example\r\nConnection: {connection}\r\n\r\n").into_bytes()
+    };
+    let answer = raw(proxy.proxy_addr, &send_with("keep-alive, close"), Duration::from_millis(500)).await;
+    assert!(answer.starts_with("HTTP/1.1 403 "), "{answer}");
+    assert!(up.received().is_empty());
+    let answer = raw(proxy.proxy_addr, &send_with("keep-alive"), Duration::from_millis(500)).await;
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
+    assert_eq!(headers(&up.received()[0]), [("host", "shop.example")], "and still not forwarded");
+}
+
+#[tokio::test]
 async fn sqli_is_blocked_with_a_request_id_and_nothing_forwarded() {
     let up = Upstream::start().await;
     let proxy = inspector(up.addr, &rules("On"), &[]).await;

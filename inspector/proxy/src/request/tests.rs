@@ -26,6 +26,25 @@ fn hop_by_hop_headers_are_dropped_and_host_comes_first() {
     assert_eq!(canon.target, "/a?b=1");
     let names: Vec<_> = canon.headers.keys().map(|n| n.as_str()).collect();
     assert_eq!(names, ["host", "accept"]);
+    let hop: Vec<_> = canon.hop.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap())).collect();
+    assert_eq!(
+        hop,
+        [
+            ("connection", "keep-alive, x-secret"),
+            ("x-secret", "1"),
+            ("keep-alive", "timeout=5"),
+            ("expect", "100-continue")
+        ],
+        "the engine still sees the hop-by-hop fields"
+    );
+}
+
+#[test]
+fn a_chunked_body_is_inspected_with_its_recomputed_length_only() {
+    let req = parts(Request::post("/").header("host", "h").header("transfer-encoding", "chunked"));
+    let (canon, _) = head(&req, 8192).unwrap();
+    assert_eq!(canon.headers["content-length"], "0", "recomputed once the body is read");
+    assert!(canon.hop.is_empty(), "no Transfer-Encoding beside it (CRS 920181 would see both)");
 }
 
 #[test]
