@@ -113,8 +113,10 @@ mod tests {
     use super::*;
     use crate::compare::Verdict;
 
-    fn named(yaml: &str) -> Vec<Named> {
-        let dir = std::env::temp_dir().join(format!("ftw-diff-{}", std::process::id()));
+    /// The tests of `yaml`, loaded from a file of their own (`name`: one per test, as tests
+    /// run in parallel).
+    fn named(name: &str, yaml: &str) -> Vec<Named> {
+        let dir = std::env::temp_dir().join(format!("ftw-diff-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let file = dir.join("t.yaml");
         std::fs::write(&file, yaml).expect("write");
@@ -142,7 +144,7 @@ tests:
 
     #[test]
     fn stages_become_bare_requests_with_their_rule_checks() {
-        let suite = suite(&named(SUITE));
+        let suite = suite(&named("bare", SUITE));
         let ids: Vec<&str> = suite.requests.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["942100-1", "942100-2"]);
         assert!(suite.requests.iter().all(|r| r.bare));
@@ -156,7 +158,7 @@ tests:
 
     #[test]
     fn each_peer_is_judged_on_its_own_ids() {
-        let suite = suite(&named(SUITE));
+        let suite = suite(&named("judged", SUITE));
         let side = |ids: &[u64]| {
             let ids: BTreeSet<u64> = ids.iter().copied().collect();
             Side::new(&ids, Verdict::from_ids(&ids))
