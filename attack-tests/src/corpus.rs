@@ -52,6 +52,10 @@ pub struct Request {
     /// `Host` or `User-Agent` out on purpose). Not part of the YAML format.
     #[serde(skip)]
     pub bare: bool,
+    /// The request line's HTTP version when not 1.1 (`1.0`, from go-ftw tests). Not part of
+    /// the YAML format.
+    #[serde(skip)]
+    pub version: Option<String>,
 }
 
 /// The expected outcome of a request.
@@ -75,6 +79,11 @@ pub const DEFAULT_HOST: &str = "shop.example";
 pub const DEFAULT_UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 impl Request {
+    /// The request line's HTTP version (`1.1` unless set).
+    pub fn http_version(&self) -> &str {
+        self.version.as_deref().unwrap_or("1.1")
+    }
+
     /// The headers as sent on the wire, in order: the request's own headers, then the
     /// defaults it lacks, then `extra` (the harness's correlation header).
     pub fn wire_headers(&self, extra: &[(&str, String)]) -> Vec<(String, String)> {

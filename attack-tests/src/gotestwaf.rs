@@ -108,6 +108,7 @@ fn requests(id: &str, value: &str) -> Vec<Request> {
         body: String::new(),
         expect: None,
         bare: false,
+        version: None,
     };
     let mut out = Vec::new();
     if value.len() > 32 * 1024 {

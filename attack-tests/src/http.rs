@@ -6,8 +6,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// Serializes a request: request line, headers, blank line, body.
-pub fn wire(method: &str, target: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("{method} {target} HTTP/1.1\r\n").into_bytes();
+pub fn wire(method: &str, target: &str, version: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("{method} {target} HTTP/{version}\r\n").into_bytes();
     for (name, value) in headers {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
@@ -135,7 +135,8 @@ mod tests {
     #[test]
     fn the_wire_form_is_byte_exact() {
         let h = vec![("Host".to_string(), "a".to_string())];
-        assert_eq!(wire("GET", "/x?a=%27", &h, b""), b"GET /x?a=%27 HTTP/1.1\r\nHost: a\r\n\r\n".to_vec());
+        assert_eq!(wire("GET", "/x?a=%27", "1.1", &h, b""), b"GET /x?a=%27 HTTP/1.1\r\nHost: a\r\n\r\n".to_vec());
+        assert_eq!(wire("GET", "/", "1.0", &h, b""), b"GET / HTTP/1.0\r\nHost: a\r\n\r\n".to_vec());
         assert_eq!(status_of(b"HTTP/1.1 403 Forbidden\r\n"), Some(403));
         assert_eq!(status_of(b"garbage"), None);
         let (r, complete) =

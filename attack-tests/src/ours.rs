@@ -40,8 +40,7 @@ const RESPONSE_HEADERS: &[(&str, &str)] = &[
 pub fn evaluate(
     rules: &RuleSet,
     server: SocketAddr,
-    method: &str,
-    target: &str,
+    (method, target, version): (&str, &str, &str),
     headers: &[(String, String)],
     body: &[u8],
 ) -> Outcome {
@@ -50,7 +49,7 @@ pub fn evaluate(
     let kept = headers.iter().filter(|(name, _)| nginx_keeps(name));
     let request_headers = kept.map(|(n, v)| (n.as_bytes(), v.as_bytes()));
     let target = as_nginx_passes_it(target);
-    let mut stop = tx.request_headers(method.as_bytes(), target.as_bytes(), "1.1", request_headers);
+    let mut stop = tx.request_headers(method.as_bytes(), target.as_bytes(), version, request_headers);
     if stop.is_none() {
         stop = tx.request_body(body);
     }

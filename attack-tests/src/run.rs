@@ -61,7 +61,7 @@ fn run_in(opts: &Options, binary: &Path, dir: &Path, progress: &mut dyn FnMut(&s
     for (n, req) in std::iter::once(&canary).chain(&opts.requests).enumerate() {
         let seq = n as u64 + 1;
         let headers = req.wire_headers(&[(audit::SEQ_HEADER, seq.to_string()), ("Connection", "close".into())]);
-        let bytes = http::wire(&req.method, &req.uri, &headers, req.body.as_bytes());
+        let bytes = http::wire(&req.method, &req.uri, req.http_version(), &headers, req.body.as_bytes());
         match http::send(peer.addr, &bytes, timeout) {
             Ok(status) => sent.push((seq, req, status)),
             Err(e) => skipped.push(Skipped { id: req.id.clone(), reason: format!("sending failed: {e}") }),
@@ -105,7 +105,7 @@ fn compare_all(
         };
         let headers = req.wire_headers(&[(audit::SEQ_HEADER, seq.to_string()), ("Connection", "close".into())]);
         let body = http::dechunk(&headers, req.body.as_bytes());
-        let out = ours::evaluate(rules, server, &req.method, &req.uri, &headers, &body);
+        let out = ours::evaluate(rules, server, (&req.method, &req.uri, req.http_version()), &headers, &body);
         let (modsec_verdict, our_verdict) = match opts.engine {
             EngineMode::DetectionOnly => (Verdict::from_ids(&entry.ids), Verdict::from_ids(&out.ids)),
             EngineMode::On => (
@@ -133,6 +133,7 @@ fn canary() -> Request {
         body: String::new(),
         expect: None,
         bare: false,
+        version: None,
     }
 }
 

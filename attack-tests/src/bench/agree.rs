@@ -40,7 +40,11 @@ fn probes(corpus: &[Request]) -> Vec<(String, Vec<u8>, bool)> {
         if *n < quota {
             *n += 1;
             let headers = r.wire_headers(&[("Connection", "close".into())]);
-            out.push((r.id.clone(), http::wire(&r.method, &r.uri, &headers, r.body.as_bytes()), expect.blocked));
+            out.push((
+                r.id.clone(),
+                http::wire(&r.method, &r.uri, r.http_version(), &headers, r.body.as_bytes()),
+                expect.blocked,
+            ));
         }
     }
     for shape in Shape::ALL {

@@ -62,7 +62,8 @@ fn covered_addr(facts: &Facts, app: &str) -> Result<SocketAddr, Error> {
 
 fn http(request: &Request, addr: SocketAddr, target: &str, expect_blocked: Option<bool>) -> Case {
     let headers = request.wire_headers(&[("Connection", "close".into())]);
-    let raw = crate::http::wire(&request.method, &request.uri, &headers, request.body.as_bytes());
+    let raw =
+        crate::http::wire(&request.method, &request.uri, request.http_version(), &headers, request.body.as_bytes());
     let probe = Probe { addr, http: Some(String::from_utf8_lossy(&raw).into_owned()), timeout_ms: 5000 };
     Case { kind: Kind::Http { id: request.id.clone(), target: target.into(), expect_blocked }, probe }
 }
@@ -78,6 +79,7 @@ pub fn cases(args: &DemoArgs, facts: &Facts) -> Result<Vec<Case>, Error> {
         body: String::new(),
         expect: None,
         bare: false,
+        version: None,
     };
     let mut out = vec![http(&canary, main, "main-logic", Some(true))];
     let mut corpus = corpus::load_dir(&args.corpus)?;

@@ -6,8 +6,8 @@
 //!
 //! Statuses and regexes over log text are not judged (the peers log in different formats,
 //! and the differential runs in detection mode). A stage that cannot be sent as a plain
-//! request (`encoded_request`, no header autocompletion, another HTTP version, a binary
-//! body) is left out with the reason.
+//! request (`encoded_request`, no header autocompletion, a version other than HTTP/1.0 or
+//! 1.1, a binary body) is left out with the reason.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,9 +72,11 @@ fn request(id: &str, input: &Input) -> Result<Request, String> {
     if input.autocomplete_headers == Some(false) {
         return Err("autocomplete_headers is false (exact framing; `attack-tests ftw` sends those)".into());
     }
-    if let Some(version) = input.version.as_deref().filter(|v| *v != "HTTP/1.1") {
-        return Err(format!("version {version:?} (the differential speaks HTTP/1.1)"));
-    }
+    let version = match input.version.as_deref() {
+        None | Some("HTTP/1.1") => None,
+        Some("HTTP/1.0") => Some("1.0".to_string()),
+        Some(other) => return Err(format!("version {other:?} (the differential speaks HTTP/1.0 and 1.1)")),
+    };
     let body = match (&input.encoded_data, &input.data) {
         (Some(encoded), _) => {
             let bytes = super::wire::decode_base64(encoded).ok_or("encoded_data is not valid base64")?;
@@ -92,6 +94,7 @@ fn request(id: &str, input: &Input) -> Result<Request, String> {
         body,
         expect: None,
         bare: true,
+        version,
     })
 }
 
@@ -140,20 +143,31 @@ tests:
     stages:
       - input: {encoded_request: "R0VUIC8gSFRUUC8xLjENCg0K"}
         output: {status: 400}
+  - test_id: 4
+    stages:
+      - input: {uri: "/", version: "HTTP/1.0"}
+        output: {log: {expect_ids: [920280]}}
+  - test_id: 5
+    stages:
+      - input: {uri: "/", version: "HTTP/0.9"}
+        output: {status: 400}
 "#;
 
     #[test]
     fn stages_become_bare_requests_with_their_rule_checks() {
         let suite = suite(&named("bare", SUITE));
         let ids: Vec<&str> = suite.requests.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["942100-1", "942100-2"]);
+        assert_eq!(ids, ["942100-1", "942100-2", "942100-4"]);
+        assert_eq!(suite.requests[2].http_version(), "1.0");
+        assert_eq!(suite.requests[0].http_version(), "1.1");
         assert!(suite.requests.iter().all(|r| r.bare));
         let wire = suite.requests[1].wire_headers(&[]);
         assert_eq!(wire, [("Host".to_string(), "localhost".to_string())], "no default headers added");
         assert_eq!(suite.checks["942100-1"], [(942100, true)]);
         assert_eq!(suite.checks["942100-2"], [(942100, false)]);
-        assert_eq!(suite.left_out.len(), 1);
+        assert_eq!(suite.left_out.len(), 2);
         assert!(suite.left_out[0].starts_with("942100-3: encoded_request"), "{:?}", suite.left_out);
+        assert!(suite.left_out[1].starts_with("942100-5: version \"HTTP/0.9\""), "{:?}", suite.left_out);
     }
 
     #[test]
