@@ -34,14 +34,20 @@ pub struct Suite {
 /// Turns loaded tests into requests, named `TEST` (or `TEST/N` for stage N of several).
 pub fn suite(tests: &[Named]) -> Suite {
     let mut out = Suite::default();
+    // Names are not unique across files (a v1 title may repeat another file's name): the
+    // second `N` becomes `N#2`, so each request keeps its own checks.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for test in tests {
+        let count = seen.entry(test.name.as_str()).or_default();
+        *count += 1;
+        let name = if *count == 1 { test.name.clone() } else { format!("{}#{count}", test.name) };
         if !test.enabled {
-            out.left_out.push(format!("{}: meta.enabled is false", test.name));
+            out.left_out.push(format!("{name}: meta.enabled is false"));
             continue;
         }
         let stages: Vec<_> = test.test.stages.iter().filter_map(|s| s.stage()).collect();
         for (n, stage) in stages.iter().enumerate() {
-            let id = if stages.len() == 1 { test.name.clone() } else { format!("{}/{}", test.name, n + 1) };
+            let id = if stages.len() == 1 { name.clone() } else { format!("{name}/{}", n + 1) };
             let request = match request(&id, &stage.input) {
                 Ok(r) => r,
                 Err(why) => {
@@ -168,6 +174,15 @@ tests:
         assert_eq!(suite.left_out.len(), 2);
         assert!(suite.left_out[0].starts_with("942100-3: encoded_request"), "{:?}", suite.left_out);
         assert!(suite.left_out[1].starts_with("942100-5: version \"HTTP/0.9\""), "{:?}", suite.left_out);
+    }
+
+    #[test]
+    fn a_repeated_name_gets_a_number() {
+        let twice = format!("{SUITE}  - test_id: 1\n    stages:\n      - input: {{uri: /again}}\n");
+        let suite = suite(&named("twice", &twice));
+        let ids: Vec<&str> = suite.requests.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["942100-1", "942100-2", "942100-4", "942100-1#2"]);
+        assert_eq!(suite.checks["942100-1"], [(942100, true)], "the first keeps its checks");
     }
 
     #[test]
