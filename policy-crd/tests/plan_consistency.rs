@@ -136,3 +136,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_node_plan_lists_its_pods_by_name() {
+    // As names, `a-b/x` < `a/x` ('-' < '/'); as (namespace, name) pairs, `a` < `a-b`. The
+    // redirector's delta walks both plans in name order.
+    let spaces = ["ab", "a", "a-b"];
+    let pods = spaces.iter().enumerate().map(|(i, ns)| policy_crd::flow::Pod {
+        node: Some("n".into()),
+        ip: Some(IpAddr::from([10, 9, 0, i as u8 + 1])),
+        ..common::pod(ns, "x")
+    });
+    let none: [(policy_crd::flow::PolicyKey, policy_crd::api::L7NetworkPolicySpec); 0] = [];
+    let engine = Engine::new(spaces.map(common::namespace), pods, none, []);
+    let (plan, _) = engine.node_plan("n");
+    let names: Vec<&str> = plan.pods.iter().map(|p| p.pod.as_str()).collect();
+    assert_eq!(names, ["a-b/x", "a/x", "ab/x"]);
+}

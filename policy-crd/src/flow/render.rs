@@ -35,12 +35,15 @@ impl Engine {
     /// The plan of one node, with the address sets its grants reference.
     pub fn node_plan(&self, node: &str) -> (NodePlan, BTreeMap<String, AddressSet>) {
         let mut sets = Sets::new();
-        let pods = self
+        let mut pods: Vec<LocalPod> = self
             .pods
             .values()
             .filter(|(p, _)| p.node.as_deref() == Some(node))
             .filter_map(|(p, _)| self.local_pod(p, &mut sets))
             .collect();
+        // By `ns/name` as a string (`a-b/x` < `a/x`), the order the redirector's delta walks;
+        // the pod map's (namespace, name) order differs when one namespace prefixes another.
+        pods.sort_by(|a, b| a.pod.cmp(&b.pod));
         (NodePlan { node: node.to_owned(), pods }, sets)
     }
 
