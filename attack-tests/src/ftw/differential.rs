@@ -83,14 +83,7 @@ fn request(id: &str, input: &Input) -> Result<Request, String> {
         Some("HTTP/1.0") => Some("1.0".to_string()),
         Some(other) => return Err(format!("version {other:?} (the differential speaks HTTP/1.0 and 1.1)")),
     };
-    let body = match (&input.encoded_data, &input.data) {
-        (Some(encoded), _) => {
-            let bytes = super::wire::decode_base64(encoded).ok_or("encoded_data is not valid base64")?;
-            String::from_utf8(bytes).map_err(|_| "encoded_data is not UTF-8 text".to_string())?
-        }
-        (None, Some(data)) => data.clone(),
-        (None, None) => String::new(),
-    };
+    let body = String::from_utf8(input.body()?).map_err(|_| "encoded_data is not UTF-8 text".to_string())?;
     let headers: BTreeMap<String, String> = input.headers.iter().map(|(k, v)| (k.clone(), v.text())).collect();
     Ok(Request {
         id: id.to_string(),

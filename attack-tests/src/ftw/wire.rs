@@ -76,16 +76,21 @@ impl Input {
         flags.iter().find(|(_, on)| *on == Some(true)).map(|(name, _)| format!("{name} is not supported"))
     }
 
+    /// The body: `encoded_data` decoded, else `data`, else empty.
+    pub fn body(&self) -> Result<Vec<u8>, String> {
+        match (&self.encoded_data, &self.data) {
+            (Some(e), _) => decode_base64(e).ok_or_else(|| "encoded_data is not valid base64".to_string()),
+            (None, Some(d)) => Ok(d.clone().into_bytes()),
+            (None, None) => Ok(Vec::new()),
+        }
+    }
+
     /// The request bytes.
     pub fn bytes(&self) -> Result<Vec<u8>, String> {
         if let Some(encoded) = &self.encoded_request {
             return decode_base64(encoded).ok_or_else(|| "encoded_request is not valid base64".to_string());
         }
-        let body = match (&self.encoded_data, &self.data) {
-            (Some(e), _) => decode_base64(e).ok_or_else(|| "encoded_data is not valid base64".to_string())?,
-            (None, Some(d)) => d.clone().into_bytes(),
-            (None, None) => Vec::new(),
-        };
+        let body = self.body()?;
         let mut headers: Vec<(String, String)> = self.headers.iter().map(|(k, v)| (k.clone(), v.text())).collect();
         let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
         if self.autocomplete_headers.unwrap_or(true) {

@@ -17,9 +17,7 @@ use crate::respond::{self, ProxyBody};
 impl Proxy {
     pub(crate) fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
         tracing::debug!(request_id = id, %rejection, "request refused");
-        let flows = self.active();
-        let policy = flows.label(flow.destination);
-        self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
+        self.count_rejected(flow);
         respond::closing(respond::refused(rejection.status(), id))
     }
 
@@ -27,6 +25,11 @@ impl Proxy {
     /// forwarded; counted as a rejection of the flow's policy.
     pub(crate) fn unparsable(&self, flow: Flow, error: &dyn std::fmt::Display) {
         tracing::debug!(client = %flow.client, destination = %flow.destination, %error, "unparsable request refused");
+        self.count_rejected(flow);
+    }
+
+    /// `chainwall_requests_total{verdict="reject"}` of the flow's policy.
+    fn count_rejected(&self, flow: Flow) {
         let flows = self.active();
         let policy = flows.label(flow.destination);
         self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);

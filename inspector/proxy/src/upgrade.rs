@@ -37,8 +37,8 @@ pub fn is_websocket(parts: &Parts) -> bool {
         && h.contains_key(SEC_WEBSOCKET_VERSION)
 }
 
-/// Puts the upgrade request headers back into the canonical form (they are hop-by-hop,
-/// dropped by [`crate::request::head`]).
+/// Puts the upgrade request headers back into the forwarded form (they are hop-by-hop:
+/// [`crate::request::head`] keeps them for inspection only).
 pub fn keep_upgrade(canon: &mut Canonical) {
     // Forwarded now: the engine sees them once, as forwarded.
     canon.hop.remove(CONNECTION);

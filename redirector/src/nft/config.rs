@@ -156,9 +156,7 @@ impl Config {
     pub fn failure_mode(&self, security_policy: &str) -> FailureMode {
         self.failure_modes.get(security_policy).copied().unwrap_or(FailureMode::Closed)
     }
-}
 
-impl Config {
     /// IPv4, healthy, chain placement, no failure modes: the smallest valid configuration
     /// (tests and benchmarks start from it).
     pub fn chain_v4() -> Self {
