@@ -167,3 +167,12 @@ fn the_body_processor_is_known_from_the_headers_in_phase_1() {
     assert_eq!(tx.request_headers(b"POST", b"/", "1.1", headers), None);
     assert_eq!(ids(&tx), vec![1], "set by Content-Type before the body arrives");
 }
+
+#[test]
+fn a_transformation_that_returns_a_part_of_its_input_changes_the_value() {
+    // `t:trim` borrows the middle of its input: still a changed value.
+    let set = rules("SecRuleEngine On\nSecRule ARGS:a \"@rx ^x$\" \"id:1,phase:1,pass,t:trim\"\n");
+    assert_eq!(ids(&get(&set, "/?a=%20x%20").0), vec![1]);
+    let set = rules("SecRuleEngine On\nSecRule ARGS:a \"@rx ^ x$\" \"id:1,phase:1,pass,t:urlDecode,t:trimRight\"\n");
+    assert_eq!(ids(&get(&set, "/?a=+x+").0), vec![1], "after a changed step too");
+}

@@ -2,6 +2,7 @@
 //! chain (`t:urlDecodeUni,t:htmlEntityDecode,...`) to the same request values, so each
 //! (value, chain prefix) is computed once.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -154,11 +155,13 @@ impl TransformCache {
                 }
                 None => {
                     let next = match transform(&current) {
-                        // Transformations borrow their input exactly when nothing changed.
-                        std::borrow::Cow::Borrowed(_) => current.clone(),
-                        std::borrow::Cow::Owned(changed) => {
+                        // Nothing changed: the input itself comes back (`trim` may borrow a part).
+                        Cow::Borrowed(same) if same.as_ptr() == current.as_ptr() && same.len() == current.len() => {
+                            current.clone()
+                        }
+                        changed => {
                             original = false;
-                            Bytes::Shared(Arc::from(changed))
+                            Bytes::Shared(Arc::from(changed.as_ref()))
                         }
                     };
                     if cacheable {
