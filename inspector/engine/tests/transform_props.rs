@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use inspector_engine::transform::trigger::{self, Trigger};
 use inspector_engine::transform::{REGISTRY, lookup};
 use proptest::prelude::*;
 
@@ -47,6 +48,19 @@ proptest! {
     }
 
     #[test]
+    fn input_without_trigger_bytes_comes_back_as_it_is(bytes in input()) {
+        for (name, f) in REGISTRY {
+            let Trigger::On(acts_on) = trigger::trigger_of(name) else { continue };
+            let quiet: Vec<u8> = bytes.iter().copied().filter(|&b| !acts_on(b)).collect();
+            let out = f(&quiet);
+            let same = matches!(&out, Cow::Borrowed(b) if b.as_ptr() == quiet.as_ptr() && b.len() == quiet.len());
+            prop_assert!(same, "t:{name} changes {quiet:?}, which has none of its trigger bytes");
+            let bit = trigger::bit(name).unwrap();
+            prop_assert!(!trigger::may_change(&quiet, bit), "t:{name}: the table disagrees with the trigger");
+        }
+    }
+
+    #[test]
     fn idempotent_ones_are_idempotent(bytes in input()) {
         for name in IDEMPOTENT {
             let f = lookup(name).unwrap();
@@ -82,4 +96,18 @@ fn clean_input_is_borrowed() {
             assert!(matches!(f(clean), Cow::Borrowed(_)), "t:{name} copies a value it leaves unchanged");
         }
     }
+}
+
+#[test]
+fn every_transformation_has_a_bit_and_any_ones_always_may_change() {
+    for (name, _) in REGISTRY {
+        let bit = trigger::bit(name).unwrap();
+        if matches!(trigger::trigger_of(name), Trigger::Any) {
+            assert!(trigger::may_change(b"", bit), "t:{name}");
+        }
+    }
+    let url = trigger::bit("urlDecodeUni").unwrap() | trigger::bit("lowercase").unwrap();
+    assert!(!trigger::may_change(b"red shoes", url));
+    assert!(trigger::may_change(b"red%20shoes", url));
+    assert!(trigger::may_change(b"Red", url));
 }

@@ -67,6 +67,11 @@ impl Prefilter {
         let hay: Vec<u8> = if self.case_insensitive { input.to_ascii_lowercase() } else { input.to_vec() };
         self.literals.iter().any(|lit| lit.is_empty() || hay.windows(lit.len()).any(|w| w == lit.as_slice()))
     }
+
+    /// Roughly how often some literal starts at a position of benign request text.
+    pub fn hit_rate(&self) -> f64 {
+        rx_prefilter::hit_rate(&self.literals)
+    }
 }
 
 /// What an operator may use while evaluating.

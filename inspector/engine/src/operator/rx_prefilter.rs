@@ -188,7 +188,7 @@ fn best(a: Option<Set>, b: Option<Set>) -> Option<Set> {
 /// Roughly how often some literal of `set` starts at a position of benign request text:
 /// letters and digits are common, spaces and URL punctuation less so, the rest rare. Only
 /// the choice between valid requirements depends on it, never soundness.
-fn hit_rate(set: &Set) -> f64 {
+pub(super) fn hit_rate(set: &[Vec<u8>]) -> f64 {
     set.iter().map(|literal| literal.iter().map(|&b| byte_rate(b)).product::<f64>()).sum()
 }
 

@@ -3,16 +3,19 @@
 //! targets, when no value of its targets contains any of them.
 //!
 //! Rules are grouped by transformation chain, less a trailing `t:lowercase` (the scan is
-//! ASCII-case-insensitive anyway). Per chain, one Aho-Corasick DFA holds the literals of all
-//! the chain's rules, each literal pointing at its rule's slot. At run time a transaction
-//! scans each (chain, target) [`Group`] at most once per phase: every value of the target
-//! (a collection, or one key of it: `REQUEST_HEADERS:User-Agent`), transformed by the
-//! chain, goes through the automaton, and the union of the slots found says which rules
-//! could match some value of the target
-//! (`tx::prefilter`). Rules are not scanned one by one, so the cost grows with the number
-//! of values and chains, not with the number of rules.
+//! ASCII-case-insensitive anyway); each rule gets a slot in its chain. One Aho-Corasick DFA
+//! holds the literals of every rule, each pointing at its rule's bit in a *row*: the slots
+//! of every chain side by side, each chain from a word boundary.
 //!
-//! Eligible rules: a non-negated operator with required literals, no `multiMatch` (it also
+//! At run time a transaction works out each (chain, target) [`Group`] at most once per
+//! phase: the union, over every value of the target (a collection, or one key of it:
+//! `REQUEST_HEADERS:User-Agent`) transformed by the chain, of the slots whose literals it
+//! holds. A value that the chain leaves as it is (most, see `transform::trigger`) is scanned
+//! once for all chains; only values a chain changes are scanned again, transformed
+//! (`tx::prefilter`). Rules are not scanned one by one, so the cost grows with the number
+//! of values, not with the number of rules or chains.
+//!
+//! Eligible rules: a non-negated operator with selective required literals, no `multiMatch` (it also
 //! matches intermediate results), and only targets from stable request collections,
 //! without counting (`&ARGS`). Regex selectors and exclusions only narrow a collection, so
 //! the union over the whole collection is a safe over-approximation for them.
@@ -25,27 +28,36 @@ use super::targets::Select;
 use super::{Item, Rule};
 use crate::seclang::Collection as C;
 use crate::transform::Transform;
+use crate::transform::trigger::Mask;
 
-/// Every chain's automaton and every (chain, target) group of a rule set.
+/// The automaton, every chain and every (chain, target) group of a rule set.
 #[derive(Debug, Default)]
 pub struct Prefilters {
-    /// Automata, by chain index.
+    /// Chains, by chain index.
     pub chains: Vec<ChainFilter>,
     /// (chain, target) pairs of the rules, by group index.
     pub groups: Vec<Group>,
+    /// Words of a row (every chain's slots).
+    pub row_words: usize,
+    /// Every literal; `None` when no rule has one.
+    automaton: Option<AhoCorasick>,
+    /// Each literal's bit in a row.
+    bit_of_pattern: Vec<u32>,
 }
 
-/// One transformation chain and the literals of the rules that use it.
+/// One transformation chain, and where its rules' slots sit in a row.
 #[derive(Debug)]
 pub struct ChainFilter {
     /// The chain's transformations, as the rules name them.
     pub transforms: Vec<(String, Transform)>,
     /// Cache keys of the chain's prefixes (see `Rule::transform_keys`).
     pub keys: Vec<u64>,
+    /// The chain's transformations as a set.
+    pub mask: Mask,
+    /// The chain's first word in a row.
+    pub first_word: usize,
     /// Words of a slot bit set of this chain.
     pub words: usize,
-    automaton: AhoCorasick,
-    slot_of_pattern: Vec<u32>,
 }
 
 /// A chain applied to a target: the unit that a transaction scans.
@@ -68,13 +80,21 @@ pub struct RulePrefilter {
     pub groups: Vec<u32>,
 }
 
-impl ChainFilter {
-    /// Sets in `bits` the slot of every rule with a literal in `value`.
-    pub fn scan(&self, value: &[u8], bits: &mut [u64]) {
-        for m in self.automaton.find_overlapping_iter(value) {
-            let slot = self.slot_of_pattern[m.pattern().as_usize()] as usize;
-            bits[slot / 64] |= 1 << (slot % 64);
+impl Prefilters {
+    /// Sets in `row` (of `row_words` words) the bit of every rule with a literal in `value`.
+    pub fn scan(&self, value: &[u8], row: &mut [u64]) {
+        let Some(automaton) = &self.automaton else { return };
+        for m in automaton.find_overlapping_iter(value) {
+            let bit = self.bit_of_pattern[m.pattern().as_usize()] as usize;
+            row[bit / 64] |= 1 << (bit % 64);
         }
+    }
+}
+
+impl ChainFilter {
+    /// The chain's slot bits within a row.
+    pub fn part<'r>(&self, row: &'r [u64]) -> &'r [u64] {
+        &row[self.first_word..self.first_word + self.words]
     }
 }
 
@@ -116,13 +136,16 @@ fn stable(c: C) -> bool {
     )
 }
 
+/// Rules whose literals benign text holds this often (a lone common letter) are not worth
+/// their matches: they run unfiltered.
+const MAX_HIT_RATE: f64 = 0.02;
+
 /// Literals gathered per chain while assigning slots.
 #[derive(Default)]
 struct Draft {
     transforms: Vec<(String, Transform)>,
     keys: Vec<u64>,
-    literals: Vec<Vec<u8>>,
-    slot_of_pattern: Vec<u32>,
+    literals: Vec<(Vec<u8>, u32)>,
     slots: u32,
 }
 
@@ -156,8 +179,7 @@ pub(super) fn build(phases: &mut [Vec<Item>; 5]) -> Prefilters {
                 let draft = &mut drafts[chain as usize];
                 let slot = draft.slots;
                 draft.slots += 1;
-                draft.slot_of_pattern.extend(literals.iter().map(|_| slot));
-                draft.literals.extend(literals);
+                draft.literals.extend(literals.into_iter().map(|l| (l, slot)));
                 let rule_groups = rule.targets.iter().map(|t| {
                     let key = match &t.select {
                         Some(Select::Key(k)) => Some(k.clone()),
@@ -174,11 +196,10 @@ pub(super) fn build(phases: &mut [Vec<Item>; 5]) -> Prefilters {
             link = rule.chain.as_deref_mut();
         }
     }
-    let chains = drafts.into_iter().map(automaton_of).collect::<Option<Vec<_>>>();
-    match chains {
-        Some(chains) => Prefilters { chains, groups },
+    match assemble(drafts, groups) {
+        Some(prefilters) => prefilters,
         None => {
-            // An automaton failed to build (size limits): no rule is skipped.
+            // The automaton failed to build (size limits): no rule is skipped.
             clear(phases);
             Prefilters::default()
         }
@@ -193,25 +214,46 @@ fn eligible_literals(rule: &Rule) -> Option<Vec<Vec<u8>>> {
         return None;
     }
     let prefilter = op.op.prefilter()?;
-    let usable = !prefilter.literals.is_empty() && prefilter.literals.iter().all(|l| !l.is_empty());
+    let usable = !prefilter.literals.is_empty()
+        && prefilter.literals.iter().all(|l| !l.is_empty())
+        && prefilter.hit_rate() <= MAX_HIT_RATE;
     (usable && prefilter.case_insensitive).then_some(prefilter.literals)
 }
 
-fn automaton_of(draft: Draft) -> Option<ChainFilter> {
-    let automaton = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        // A DFA scans fastest; chains are few, so its memory stays small.
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&draft.literals)
-        .ok()?;
-    Some(ChainFilter {
-        transforms: draft.transforms,
-        keys: draft.keys,
-        words: (draft.slots as usize).div_ceil(64),
-        automaton,
-        slot_of_pattern: draft.slot_of_pattern,
-    })
+/// Lays the chains out in a row and builds the one automaton.
+fn assemble(drafts: Vec<Draft>, groups: Vec<Group>) -> Option<Prefilters> {
+    let mut chains = Vec::with_capacity(drafts.len());
+    let mut literals = Vec::new();
+    let mut bit_of_pattern = Vec::new();
+    let mut row_words = 0;
+    for draft in drafts {
+        let words = (draft.slots as usize).div_ceil(64);
+        let first_bit = u32::try_from(row_words * 64).ok()?;
+        for (literal, slot) in draft.literals {
+            literals.push(literal);
+            bit_of_pattern.push(first_bit + slot);
+        }
+        chains.push(ChainFilter {
+            mask: super::rule::mask_of(&draft.transforms),
+            transforms: draft.transforms,
+            keys: draft.keys,
+            first_word: row_words,
+            words,
+        });
+        row_words += words;
+    }
+    let automaton = if literals.is_empty() {
+        None
+    } else {
+        let built = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            // A DFA scans fastest; one for the whole rule set stays a few MiB.
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&literals);
+        Some(built.ok()?)
+    };
+    Some(Prefilters { chains, groups, row_words, automaton, bit_of_pattern })
 }
 
 fn clear(phases: &mut [Vec<Item>; 5]) {

@@ -2,6 +2,7 @@
 
 use crate::operator::{self, LoadContext, Operator};
 use crate::seclang::{ActionSpec, OperatorSpec, VariableSpec};
+use crate::transform::trigger::{self, Mask};
 use crate::transform::{self, Transform};
 
 use super::actions::{self, Ctl, Disruptive, SetVar, value};
@@ -28,6 +29,8 @@ pub struct Rule {
     /// For each transformation, a key naming the chain up to it (equal chains, equal keys),
     /// so results can be shared between rules.
     pub transform_keys: Vec<u64>,
+    /// The transformations as a set (see `transform::trigger`).
+    pub transform_mask: Mask,
     /// `multiMatch`: run the operator after every transformation that changed the value.
     pub multi_match: bool,
     /// `capture`: keep regex groups in `TX:0`..`TX:9`.
@@ -124,6 +127,7 @@ pub fn compile(src: &RuleSource<'_>, defaults: &Defaults, load: &LoadContext<'_>
         apply(&mut rule, action, own)?;
     }
     rule.transform_keys = chain_keys(rule.transforms.iter().map(|(name, _)| name.as_str()));
+    rule.transform_mask = mask_of(&rule.transforms);
     if rule.disruptive == Some(Disruptive::Block) {
         // `block` does what the phase's SecDefaultAction says (CRS: pass; a config may deny).
         let mut default = Rule::bare(rule.id, rule.phase, &rule.location);
@@ -189,6 +193,7 @@ impl Rule {
             operator: None,
             transforms: Vec::new(),
             transform_keys: Vec::new(),
+            transform_mask: 0,
             multi_match: false,
             capture: false,
             msg: None,
@@ -206,6 +211,11 @@ impl Rule {
             prefilter: None,
         }
     }
+}
+
+/// The set of a chain's transformations.
+pub(super) fn mask_of(transforms: &[(String, Transform)]) -> Mask {
+    transforms.iter().filter_map(|(name, _)| trigger::bit(name)).fold(0, |mask, bit| mask | bit)
 }
 
 /// FNV-1a over the names of each prefix of a transformation chain (case-insensitive, as

@@ -29,6 +29,7 @@ mod js_decode;
 mod normalise_path;
 mod nulls;
 mod parity;
+pub mod trigger;
 mod url_decode;
 mod url_encode;
 mod utf8_to_unicode;

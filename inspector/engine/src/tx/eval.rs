@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::resolve::Value;
+use super::resolve::{Value, ValueList};
 use super::state::Transaction;
 use super::transformed::Chain;
 use crate::operator::OpContext;
@@ -98,7 +98,7 @@ impl Transaction<'_> {
         let Some(operator) = &rule.operator else {
             return vec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
         };
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(16);
+        let mut values = ValueList::new();
         for target in &rule.targets {
             let start = values.len();
             self.resolve(target, &mut values);

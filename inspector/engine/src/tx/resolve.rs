@@ -1,12 +1,17 @@
 //! Target resolution: the values a variable (with its selector) yields right now.
 
 use std::borrow::Cow;
+
+use smallvec::SmallVec;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::state::Transaction;
 use crate::ruleset::targets::{Select, Target};
 use crate::seclang::Collection as C;
 use crate::values::Values;
+
+/// The values of a rule's targets: most rules see a few dozen at most, kept on the stack.
+pub(super) type ValueList<'a> = SmallVec<[Value<'a>; 24]>;
 
 /// One value of a target: where it came from and what it is.
 #[derive(Clone, Debug)]
@@ -35,7 +40,7 @@ impl Value<'_> {
 
 impl Transaction<'_> {
     /// Appends the values of `target` to `out`.
-    pub(super) fn resolve<'a>(&'a self, target: &Target, out: &mut Vec<Value<'a>>) {
+    pub(super) fn resolve<'a>(&'a self, target: &Target, out: &mut ValueList<'a>) {
         let select = target.select.as_ref();
         let c = target.collection;
         if let Some((values, yields_names)) = self.keyed(c) {
@@ -87,7 +92,7 @@ impl Transaction<'_> {
         }
         let select = key.map(|k| Select::Key(k.as_bytes().to_vec()));
         let target = Target { collection, count: false, select };
-        let mut out = Vec::new();
+        let mut out = ValueList::new();
         self.resolve(&target, &mut out);
         out.into_iter().next().map(|v| v.value.into_owned()).unwrap_or_default()
     }

@@ -12,19 +12,26 @@ use std::sync::Arc;
 use crate::ruleset::Rule;
 use crate::seclang::Collection as C;
 use crate::transform::Transform;
+use crate::transform::trigger::{self, Mask};
 
 /// A transformation chain to apply, and whether every changed step counts (`multiMatch`).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Chain<'r> {
     pub transforms: &'r [(String, Transform)],
     pub keys: &'r [u64],
+    pub mask: Mask,
     pub multi_match: bool,
 }
 
 impl<'r> Chain<'r> {
     /// The chain of `rule`.
     pub fn of(rule: &'r Rule) -> Self {
-        Self { transforms: &rule.transforms, keys: &rule.transform_keys, multi_match: rule.multi_match }
+        Self {
+            transforms: &rule.transforms,
+            keys: &rule.transform_keys,
+            mask: rule.transform_mask,
+            multi_match: rule.multi_match,
+        }
     }
 }
 
@@ -127,6 +134,10 @@ impl TransformCache {
     /// The values the operator sees for `value` of `collection`: the final result, or with
     /// `multiMatch` the original and every result that differs from the one before.
     pub fn candidates<'a>(&self, rule: Chain<'_>, collection: C, value: &'a [u8], borrowed: bool) -> Candidates<'a> {
+        // The common case: no step of the chain acts on any byte of the value.
+        if !trigger::may_change(value, rule.mask) {
+            return Candidates::One(Some(Bytes::Borrowed(value)));
+        }
         let cacheable = Self::cacheable(collection, borrowed);
         let identity = (value.as_ptr() as usize, value.len());
         let lookup = |key: u64| self.results.borrow().get(&(identity.0, identity.1, key)).cloned();
