@@ -83,11 +83,20 @@ impl Values {
 
     /// Every `(key, value)` whose key equals `key`.
     pub fn get<'a: 'k, 'k>(&'a self, key: &'k [u8]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'k {
+        self.positions_of(key).map(|(_, entry)| entry)
+    }
+
+    /// Every `(key, value)` whose key equals `key`, with its position in insertion order.
+    pub fn positions_of<'a: 'k, 'k>(
+        &'a self,
+        key: &'k [u8],
+    ) -> impl Iterator<Item = (usize, (&'a [u8], &'a [u8]))> + 'k {
         let (start, end) = self.range(key);
         self.entries[start..end]
             .iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .enumerate()
+            .filter(move |(_, (k, _))| k.eq_ignore_ascii_case(key))
+            .map(move |(i, (k, v))| (start + i, (k.as_slice(), v.as_slice())))
     }
 
     /// Every `(key, value)`, in insertion order.

@@ -74,6 +74,8 @@ pub struct Group {
 /// A rule's place in the prefilter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RulePrefilter {
+    /// Index into [`Prefilters::chains`].
+    pub chain: u32,
     /// The rule's bit in its chain's slot sets.
     pub slot: u32,
     /// One group per target of the rule.
@@ -191,7 +193,7 @@ pub(super) fn build(phases: &mut [Vec<Item>; 5]) -> Prefilters {
                         (groups.len() - 1) as u32
                     })
                 });
-                rule.prefilter = Some(RulePrefilter { slot, groups: rule_groups.collect() });
+                rule.prefilter = Some(RulePrefilter { chain, slot, groups: rule_groups.collect() });
             }
             link = rule.chain.as_deref_mut();
         }

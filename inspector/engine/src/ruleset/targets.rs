@@ -20,6 +20,9 @@ pub struct Target {
 pub enum Select {
     /// Exact key, lower-cased (keys compare case-insensitively).
     Key(Vec<u8>),
+    /// `/regex/` that is a plain word, optionally anchored (`/^header_name_/`, `/__utm/`):
+    /// the same test as the regex without running one. Lower-cased.
+    Word { anchored: bool, word: Vec<u8> },
     /// `/regex/`, matched case-insensitively against the key.
     Regex(Regex),
 }
@@ -29,8 +32,24 @@ impl Select {
     pub fn matches(&self, key: &[u8]) -> bool {
         match self {
             Self::Key(k) => k.eq_ignore_ascii_case(key),
+            Self::Word { anchored: true, word } => key.get(..word.len()).is_some_and(|k| k.eq_ignore_ascii_case(word)),
+            Self::Word { anchored: false, word } => key.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word)),
             Self::Regex(re) => re.is_match(key),
         }
+    }
+
+    /// A selector regex that is a plain word: ASCII letters (not `k` or `s`, which Unicode
+    /// case folding also matches to `K` and `ſ`), digits, `_` and `-`, after an optional `^`.
+    fn word(re: &str) -> Option<Self> {
+        let (anchored, word) = match re.strip_prefix('^') {
+            Some(rest) => (true, rest),
+            None => (false, re),
+        };
+        let plain = |c: char| {
+            (c.is_ascii_alphanumeric() || c == '_' || c == '-') && !matches!(c.to_ascii_lowercase(), 'k' | 's')
+        };
+        (!word.is_empty() && word.chars().all(plain))
+            .then(|| Self::Word { anchored, word: word.to_ascii_lowercase().into_bytes() })
     }
 }
 
@@ -40,12 +59,15 @@ impl Target {
         let select = match &spec.selector {
             None => None,
             Some(Selector::Key(k)) => Some(Select::Key(k.to_ascii_lowercase().into_bytes())),
-            Some(Selector::Regex(re)) => Some(Select::Regex(
-                RegexBuilder::new(re)
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|e| format!("invalid selector regex /{re}/: {e}"))?,
-            )),
+            Some(Selector::Regex(re)) => Some(match Select::word(re) {
+                Some(word) => word,
+                None => Select::Regex(
+                    RegexBuilder::new(re)
+                        .case_insensitive(true)
+                        .build()
+                        .map_err(|e| format!("invalid selector regex /{re}/: {e}"))?,
+                ),
+            }),
         };
         Ok(Self { collection: spec.collection, count: spec.count, select })
     }

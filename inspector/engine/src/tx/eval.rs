@@ -1,6 +1,7 @@
 //! Rule evaluation: phases, chains, skips, targets → transformations → operator.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use super::resolve::{Value, ValueList};
 use super::state::Transaction;
@@ -106,21 +107,33 @@ impl Transaction<'_> {
                 let n = values.len() - start;
                 values.truncate(start);
                 let count = Cow::Owned(n.to_string().into_bytes());
-                values.push(Value { collection: target.collection, key: Cow::Borrowed(&[]), value: count });
+                values.push(Value { collection: target.collection, key: Cow::Borrowed(&[]), value: count, position: 0 });
             }
         }
         if !rule.exclusions.is_empty() || self.overrides.removes_targets() {
             values.retain(|v| !self.excluded(rule, head, v));
         }
+        // Nothing changes while a rule collects its matches: a parameter expands once.
+        let expanded: RefCell<Option<((*const u8, usize), String)>> = RefCell::new(None);
         let expand = |text: &str| {
+            if let Some((at, done)) = &*expanded.borrow()
+                && *at == (text.as_ptr(), text.len())
+            {
+                return done.clone();
+            }
             let lookup = |c, k: Option<&str>| self.lookup(c, k, Some((head.id, "")));
-            match &operator.param_macros {
+            let done = match &operator.param_macros {
                 Some((param, parsed)) if param == text => parsed.expand(lookup),
                 _ => MacroString::parse(text).map_or_else(|_| text.to_owned(), |m| m.expand(lookup)),
-            }
+            };
+            *expanded.borrow_mut() = Some(((text.as_ptr(), text.len()), done.clone()));
+            done
         };
         let mut out = Vec::new();
         for v in &values {
+            if self.lacks_literals(rule, v) {
+                continue;
+            }
             let borrowed = matches!(v.value, Cow::Borrowed(_));
             for candidate in self.transformed.candidates(Chain::of(rule), v.collection, &v.value, borrowed) {
                 let mut captures = Vec::new();

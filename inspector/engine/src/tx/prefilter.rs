@@ -40,6 +40,20 @@ impl Transaction<'_> {
         p.groups.iter().any(|&group| self.group_has(group, p.slot))
     }
 
+    /// Whether value `v` of one of `rule`'s targets is known to hold none of the rule's
+    /// literals: the chain leaves it as it is, and its row (scanned in this phase) lacks
+    /// the rule's bit. The operator then cannot match it.
+    pub(super) fn lacks_literals(&self, rule: &Rule, v: &Value<'_>) -> bool {
+        let Some(p) = &rule.prefilter else { return false };
+        let prefilters = &self.rules.prefilters;
+        let chain = &prefilters.chains[p.chain as usize];
+        let rows = self.unions.rows.borrow();
+        let Some(Some(rows)) = rows.get(v.collection as usize) else { return false };
+        let words = prefilters.row_words;
+        let Some(row) = rows.get(v.position * words..(v.position + 1) * words) else { return false };
+        !has(chain.part(row), p.slot) && !trigger::may_change(&v.value, chain.mask)
+    }
+
     /// Whether the union of `group` has `slot`, scanning the group first if needed.
     fn group_has(&self, group: u32, slot: u32) -> bool {
         let g = group as usize;

@@ -22,6 +22,8 @@ pub(super) struct Value<'a> {
     pub key: Cow<'a, [u8]>,
     /// The value.
     pub value: Cow<'a, [u8]>,
+    /// Its position in the collection (0 for scalars).
+    pub position: usize,
 }
 
 impl Value<'_> {
@@ -44,16 +46,17 @@ impl Transaction<'_> {
         let select = target.select.as_ref();
         let c = target.collection;
         if let Some((values, yields_names)) = self.keyed(c) {
-            let value = |(k, v): (&'a [u8], &'a [u8])| Value {
+            let value = |(position, (k, v)): (usize, (&'a [u8], &'a [u8]))| Value {
                 collection: c,
                 key: Cow::Borrowed(k),
                 value: Cow::Borrowed(if yields_names { k } else { v }),
+                position,
             };
             match select {
                 // One key: the collection's index finds it without a scan.
-                Some(Select::Key(key)) => out.extend(values.get(key).map(value)),
-                Some(s) => out.extend(values.iter().filter(|(k, _)| s.matches(k)).map(value)),
-                None => out.extend(values.iter().map(value)),
+                Some(Select::Key(key)) => out.extend(values.positions_of(key).map(value)),
+                Some(s) => out.extend(values.iter().enumerate().filter(|(_, (k, _))| s.matches(k)).map(value)),
+                None => out.extend(values.iter().enumerate().map(value)),
             }
             return;
         }
@@ -62,13 +65,13 @@ impl Transaction<'_> {
             C::Xml => {
                 let root = select.is_none_or(|s| matches!(s, Select::Key(k) if k == b"/*"));
                 if let Some(text) = self.body.xml.as_deref().filter(|_| root) {
-                    out.push(Value { collection: c, key: Cow::Borrowed(b"/*"), value: Cow::Borrowed(text) });
+                    out.push(Value { collection: c, key: Cow::Borrowed(b"/*"), value: Cow::Borrowed(text), position: 0 });
                 }
             }
             C::Rule | C::Env | C::Geo | C::FilesTmpNames => {}
             scalar => {
                 if let Some(value) = self.scalar(scalar) {
-                    out.push(Value { collection: c, key: Cow::Borrowed(&[]), value });
+                    out.push(Value { collection: c, key: Cow::Borrowed(&[]), value, position: 0 });
                 }
             }
         }

@@ -1,0 +1,43 @@
+//! Key selectors: a `/regex/` that is a plain word is tested without a regex, with exactly
+//! the regex's result.
+#![allow(clippy::unwrap_used)]
+
+use inspector_engine::ruleset::targets::{Select, Target};
+use inspector_engine::seclang::{Collection, Selector, VariableSpec};
+use proptest::prelude::*;
+
+fn select(re: &str) -> Select {
+    let spec = VariableSpec {
+        count: false,
+        exclude: false,
+        collection: Collection::Args,
+        selector: Some(Selector::Regex(re.to_owned())),
+    };
+    Target::compile(&spec).unwrap().select.unwrap()
+}
+
+fn regex(re: &str) -> regex::bytes::Regex {
+    regex::bytes::RegexBuilder::new(re).case_insensitive(true).build().unwrap()
+}
+
+#[test]
+fn plain_words_skip_the_regex_and_the_rest_keep_it() {
+    for word in ["^header_name_", "__utm", "^_ga", "Abc-9"] {
+        assert!(matches!(select(word), Select::Word { .. }), "{word}");
+    }
+    // `k` and `s` also fold to non-ASCII letters (KELVIN SIGN, long s): the regex decides.
+    for re in ["_pk_ref", "^sess", "^a.b", "a|b", "^$", "^"] {
+        assert!(matches!(select(re), Select::Regex(_)), "{re}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_word_selects_what_its_regex_selects(
+        key in prop::collection::vec(prop::sample::select(b"hHeEaAdDrR_nNmM-9utgUTG\xe2\x84\xaa\xc5\xbf".to_vec()), 0..16),
+    ) {
+        for word in ["^header_name_", "__utm", "^_ga", "head-9", "^Ut"] {
+            prop_assert_eq!(select(word).matches(&key), regex(word).is_match(&key), "/{}/ on {:?}", word, key);
+        }
+    }
+}
