@@ -21,7 +21,8 @@ pub enum Select {
     /// Exact key, lower-cased (keys compare case-insensitively).
     Key(Vec<u8>),
     /// `/regex/` that is a plain word, optionally anchored (`/^header_name_/`, `/__utm/`):
-    /// the same test as the regex without running one. Lower-cased.
+    /// the same test as the regex (case-insensitive, Unicode) without running one.
+    /// Lower-cased.
     Word { anchored: bool, word: Vec<u8> },
     /// `/regex/`, matched case-insensitively against the key.
     Regex(Regex),
@@ -32,25 +33,48 @@ impl Select {
     pub fn matches(&self, key: &[u8]) -> bool {
         match self {
             Self::Key(k) => k.eq_ignore_ascii_case(key),
-            Self::Word { anchored: true, word } => key.get(..word.len()).is_some_and(|k| k.eq_ignore_ascii_case(word)),
-            Self::Word { anchored: false, word } => key.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word)),
+            Self::Word { anchored: true, word } => word_at(key, word),
+            Self::Word { anchored: false, word } => (0..key.len()).any(|start| word_at(&key[start..], word)),
             Self::Regex(re) => re.is_match(key),
         }
     }
 
-    /// A selector regex that is a plain word: ASCII letters (not `k` or `s`, which Unicode
-    /// case folding also matches to `K` and `ſ`), digits, `_` and `-`, after an optional `^`.
+    /// A selector regex that is a plain word: ASCII letters, digits, `_`, `-` and `/` (or
+    /// `\/`), after an optional `^`.
     fn word(re: &str) -> Option<Self> {
         let (anchored, word) = match re.strip_prefix('^') {
             Some(rest) => (true, rest),
             None => (false, re),
         };
-        let plain = |c: char| {
-            (c.is_ascii_alphanumeric() || c == '_' || c == '-') && !matches!(c.to_ascii_lowercase(), 'k' | 's')
-        };
+        let word = word.replace("\\/", "/");
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/');
         (!word.is_empty() && word.chars().all(plain))
             .then(|| Self::Word { anchored, word: word.to_ascii_lowercase().into_bytes() })
     }
+}
+
+/// Whether `key` starts with `word` (lower-case), as a case-insensitive Unicode regex
+/// compares: a letter matches either ASCII case, and `k` and `s` also match the KELVIN SIGN
+/// and the long s, their other case-folding partners.
+fn word_at(key: &[u8], word: &[u8]) -> bool {
+    let mut at = 0;
+    for &w in word {
+        match key.get(at) {
+            Some(b) if b.eq_ignore_ascii_case(&w) => at += 1,
+            _ => {
+                let partner = match w {
+                    b'k' => "\u{212A}",
+                    b's' => "\u{17F}",
+                    _ => return false,
+                };
+                if !key[at..].starts_with(partner.as_bytes()) {
+                    return false;
+                }
+                at += partner.len();
+            }
+        }
+    }
+    true
 }
 
 impl Target {
