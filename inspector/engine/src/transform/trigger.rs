@@ -65,6 +65,12 @@ pub fn may_change(input: &[u8], chain: Mask) -> bool {
     chain & table.always != 0 || input.iter().any(|&b| table.by_byte[usize::from(b)] & chain != 0)
 }
 
+/// The transformations that may change `input`.
+pub fn changes(input: &[u8]) -> Mask {
+    let table = TABLE.get_or_init(Table::build);
+    input.iter().fold(table.always, |mask, &b| mask | table.by_byte[usize::from(b)])
+}
+
 /// Per byte, the transformations it triggers; and those that any input triggers.
 struct Table {
     by_byte: [Mask; 256],

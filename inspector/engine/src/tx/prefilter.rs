@@ -4,31 +4,38 @@
 //! scanned once, for every chain at a time (their rows); a value is scanned again only for
 //! a chain that changes it.
 
-use std::cell::{Ref, RefCell};
+use std::cell::RefCell;
 
-use super::resolve::{Value, ValueList};
+use super::resolve::Value;
 use super::state::Transaction;
 use super::transformed::Chain;
 use crate::ruleset::Rule;
 use crate::ruleset::prefilter::has;
-use crate::ruleset::targets::Target;
 use crate::seclang::Collection as C;
-use crate::transform::trigger;
+use crate::transform::trigger::{self, Mask};
 
 /// What the prefilter found in this phase.
 #[derive(Debug, Default)]
 pub(super) struct Unions {
     /// Slot bit sets of the groups worked out, by group index.
     bits: RefCell<Vec<Option<Box<[u64]>>>>,
-    /// Per collection, the rows of its values as they are, one after another.
-    rows: RefCell<Vec<Option<Vec<u64>>>>,
+    /// Per collection, its values as scanned.
+    scans: RefCell<Vec<Option<Scanned>>>,
+}
+
+/// The values of one collection, scanned as they are: by position, a row (every chain's
+/// slots) and the transformations that may change the value.
+#[derive(Debug, Default)]
+struct Scanned {
+    rows: Vec<u64>,
+    changes: Vec<Mask>,
 }
 
 impl Unions {
     /// Forgets everything (a new phase: values may have changed).
     pub fn clear(&self) {
         self.bits.borrow_mut().clear();
-        self.rows.borrow_mut().clear();
+        self.scans.borrow_mut().clear();
     }
 }
 
@@ -47,11 +54,13 @@ impl Transaction<'_> {
         let Some(p) = &rule.prefilter else { return false };
         let prefilters = &self.rules.prefilters;
         let chain = &prefilters.chains[p.chain as usize];
-        let rows = self.unions.rows.borrow();
-        let Some(Some(rows)) = rows.get(v.collection as usize) else { return false };
+        let scans = self.unions.scans.borrow();
+        let Some(Some(scanned)) = scans.get(v.collection as usize) else { return false };
         let words = prefilters.row_words;
-        let Some(row) = rows.get(v.position * words..(v.position + 1) * words) else { return false };
-        !has(chain.part(row), p.slot) && !trigger::may_change(&v.value, chain.mask)
+        match (scanned.rows.get(v.position * words..(v.position + 1) * words), scanned.changes.get(v.position)) {
+            (Some(row), Some(changes)) => changes & chain.mask == 0 && !has(chain.part(row), p.slot),
+            _ => false,
+        }
     }
 
     /// Whether the union of `group` has `slot`, scanning the group first if needed.
@@ -77,21 +86,21 @@ impl Transaction<'_> {
         let group = &prefilters.groups[g];
         let filter = &prefilters.chains[group.chain as usize];
         let mut bits = vec![0u64; filter.words].into_boxed_slice();
-        let mut values = ValueList::new();
-        self.resolve(&Target { collection: group.collection, count: false, select: None }, &mut values);
-        let rows = self.rows(group.collection, &values);
+        self.scan_collection(group.collection);
+        let scans = self.unions.scans.borrow();
+        let Some(Some(scanned)) = scans.get(group.collection as usize) else { return bits };
         let words = prefilters.row_words;
         let chain = Chain { transforms: &filter.transforms, keys: &filter.keys, mask: filter.mask, multi_match: false };
         let mut scratch = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            if group.key.as_ref().is_some_and(|key| !key.eq_ignore_ascii_case(&v.key)) {
-                continue;
+        self.each_value(group.collection, |position, key, value, borrowed| {
+            if group.key.as_ref().is_some_and(|k| !k.eq_ignore_ascii_case(key)) {
+                return;
             }
-            match rows.get(i * words..(i + 1) * words) {
-                Some(row) if !trigger::may_change(&v.value, filter.mask) => union(&mut bits, filter.part(row)),
+            let row = scanned.rows.get(position * words..(position + 1) * words);
+            match (row, scanned.changes.get(position)) {
+                (Some(row), Some(changes)) if changes & filter.mask == 0 => union(&mut bits, filter.part(row)),
                 _ => {
-                    let borrowed = matches!(v.value, std::borrow::Cow::Borrowed(_));
-                    for candidate in self.transformed.candidates(chain, v.collection, &v.value, borrowed) {
+                    for candidate in self.transformed.candidates(chain, group.collection, value, borrowed) {
                         scratch.clear();
                         scratch.resize(words, 0);
                         prefilters.scan(&candidate, &mut scratch);
@@ -99,28 +108,29 @@ impl Transaction<'_> {
                     }
                 }
             }
-        }
+        });
         bits
     }
 
-    /// The rows of `values` (every value of collection `c`), scanned on first use.
-    fn rows(&self, c: C, values: &[Value<'_>]) -> Ref<'_, [u64]> {
+    /// Scans every value of collection `c` as it is, once per phase.
+    fn scan_collection(&self, c: C) {
         let at = c as usize;
-        {
-            let mut all = self.unions.rows.borrow_mut();
-            if all.len() <= at {
-                all.resize_with(at + 1, || None);
-            }
-            if all[at].is_none() {
-                let prefilters = &self.rules.prefilters;
-                let mut rows = vec![0u64; prefilters.row_words * values.len()];
-                for (v, row) in values.iter().zip(rows.chunks_exact_mut(prefilters.row_words.max(1))) {
-                    prefilters.scan(&v.value, row);
-                }
-                all[at] = Some(rows);
-            }
+        if self.unions.scans.borrow().get(at).is_some_and(Option::is_some) {
+            return;
         }
-        Ref::map(self.unions.rows.borrow(), |all| all.get(at).and_then(Option::as_deref).unwrap_or_default())
+        let prefilters = &self.rules.prefilters;
+        let mut scanned = Scanned::default();
+        self.each_value(c, |_, _, value, _| {
+            let start = scanned.rows.len();
+            scanned.rows.resize(start + prefilters.row_words, 0);
+            prefilters.scan(value, &mut scanned.rows[start..]);
+            scanned.changes.push(trigger::changes(value));
+        });
+        let mut scans = self.unions.scans.borrow_mut();
+        if scans.len() <= at {
+            scans.resize_with(at + 1, || None);
+        }
+        scans[at] = Some(scanned);
     }
 }
 

@@ -77,6 +77,22 @@ impl Transaction<'_> {
         }
     }
 
+    /// Calls `f(position, key, value, borrowed)` for every value of `c`, in order, as
+    /// [`resolve`](Self::resolve) without a selector yields them, without collecting them.
+    pub(super) fn each_value(&self, c: C, mut f: impl FnMut(usize, &[u8], &[u8], bool)) {
+        if let Some((values, yields_names)) = self.keyed(c) {
+            for (position, (k, v)) in values.iter().enumerate() {
+                f(position, k, if yields_names { k } else { v }, true);
+            }
+            return;
+        }
+        let mut out = ValueList::new();
+        self.resolve(&Target { collection: c, count: false, select: None }, &mut out);
+        for v in &out {
+            f(v.position, &v.key, &v.value, matches!(v.value, Cow::Borrowed(_)));
+        }
+    }
+
     /// The first value of a variable, for macros (`%{tx.score}`, `%{MATCHED_VAR}`).
     pub(super) fn lookup(&self, collection: C, key: Option<&str>, rule: Option<(u64, &str)>) -> Vec<u8> {
         if collection == C::Rule {
