@@ -147,6 +147,14 @@ fn run(engine: &Engine, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
         Engine::Regex(re) if !capturing => re.is_match(input),
         // Most values do not match: the DFA says so without building captures.
         Engine::Regex(re) if !re.is_match(input) => false,
+        // Without groups, the whole match is the only capture: no capture engine needed.
+        Engine::Regex(re) if re.captures_len() == 1 => match re.find(input) {
+            Some(m) => {
+                ctx.capture([m.as_bytes().to_vec()]);
+                true
+            }
+            None => false,
+        },
         Engine::Regex(re) => match re.captures(input) {
             Some(caps) => {
                 let groups = last_set(caps.iter().map(|m| m.map(|m| m.as_bytes().to_vec())));

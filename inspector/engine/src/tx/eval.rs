@@ -31,7 +31,7 @@ impl Transaction<'_> {
             _ => self.allow = None,
         }
         self.transformed.clear();
-        self.unions.clear();
+        self.unions.clear_changing(&self.rules.prefilters.groups);
         let rules = self.rules;
         let items = &rules.phases[usize::from(phase.clamp(1, 5)) - 1];
         let mut skip = 0u32;

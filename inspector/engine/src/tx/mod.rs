@@ -49,6 +49,7 @@ impl Transaction<'_> {
     ) -> Option<Interruption> {
         self.request = RequestVars::new(method, target, version, headers, self.rules.settings.argument_separator);
         self.args = self.request.args_get.clone();
+        self.unions.clear();
         self.run_phase(1)
     }
 

@@ -10,7 +10,7 @@ use super::resolve::Value;
 use super::state::Transaction;
 use super::transformed::Chain;
 use crate::ruleset::Rule;
-use crate::ruleset::prefilter::has;
+use crate::ruleset::prefilter::{Group, has};
 use crate::seclang::Collection as C;
 use crate::transform::trigger::{self, Mask};
 
@@ -25,18 +25,55 @@ pub(super) struct Unions {
 
 /// The values of one collection, scanned as they are: by position, a row (every chain's
 /// slots) and the transformations that may change the value.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Scanned {
+    collection: C,
     rows: Vec<u64>,
     changes: Vec<Mask>,
 }
 
 impl Unions {
-    /// Forgets everything (a new phase: values may have changed).
+    /// Forgets everything (new request values).
     pub fn clear(&self) {
         self.bits.borrow_mut().clear();
         self.scans.borrow_mut().clear();
     }
+
+    /// Forgets what a body or a response may change (a new phase); the request line and
+    /// headers stay as they were.
+    pub fn clear_changing(&self, groups: &[Group]) {
+        for (bits, group) in self.bits.borrow_mut().iter_mut().zip(groups) {
+            if !fixed(group.collection) {
+                *bits = None;
+            }
+        }
+        for scanned in self.scans.borrow_mut().iter_mut() {
+            if scanned.as_ref().is_some_and(|s| !fixed(s.collection)) {
+                *scanned = None;
+            }
+        }
+    }
+}
+
+/// Collections that `request_headers` sets once and nothing changes later.
+fn fixed(c: C) -> bool {
+    matches!(
+        c,
+        C::RequestHeaders
+            | C::RequestHeadersNames
+            | C::RequestCookies
+            | C::RequestCookiesNames
+            | C::ArgsGet
+            | C::ArgsGetNames
+            | C::RequestUri
+            | C::RequestUriRaw
+            | C::RequestFilename
+            | C::RequestBasename
+            | C::RequestLine
+            | C::RequestMethod
+            | C::RequestProtocol
+            | C::QueryString
+    )
 }
 
 impl Transaction<'_> {
@@ -119,7 +156,7 @@ impl Transaction<'_> {
             return;
         }
         let prefilters = &self.rules.prefilters;
-        let mut scanned = Scanned::default();
+        let mut scanned = Scanned { collection: c, rows: Vec::new(), changes: Vec::new() };
         self.each_value(c, |_, _, value, _| {
             let start = scanned.rows.len();
             scanned.rows.resize(start + prefilters.row_words, 0);
