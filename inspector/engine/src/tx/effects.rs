@@ -16,8 +16,9 @@ impl Transaction<'_> {
     /// Effects of one matched value: `MATCHED_VAR*`, captures, then the rule's `setvar`s.
     pub(super) fn apply_match(&mut self, rule: &Rule, head: &Rule, m: Match) {
         if rule.capture {
-            for (i, group) in m.captures.iter().enumerate().take(10) {
-                self.tx.set(i.to_string().as_bytes(), group.clone());
+            const GROUPS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
+            for (name, group) in GROUPS.into_iter().zip(&m.captures) {
+                self.tx.set(name, group.clone());
             }
         }
         // MATCHED_VAR and MATCHED_VAR_NAME reuse their buffers; the match moves into MATCHED_VARS.
@@ -90,7 +91,11 @@ impl Transaction<'_> {
         // Keys are lower-cased when parsed; only expanded macros can bring capitals back.
         let key: Cow<'_, [u8]> = match setvar.key.as_text() {
             Some(text) => Cow::Borrowed(text.as_bytes()),
-            None => Cow::Owned(self.expand(&setvar.key, head).to_ascii_lowercase().into_bytes()),
+            None => {
+                let mut key = self.expand(&setvar.key, head).into_bytes();
+                key.make_ascii_lowercase();
+                Cow::Owned(key)
+            }
         };
         let store = match setvar.collection {
             Collection::Tx => &self.tx,

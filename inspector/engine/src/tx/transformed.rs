@@ -120,9 +120,13 @@ impl TransformCache {
     /// Forgets everything (values may have moved or changed).
     pub fn clear(&self) {
         let mut results = self.results.borrow_mut();
-        results.clear();
+        if !results.is_empty() {
+            results.clear();
+        }
         // A CRS phase caches a few hundred results: room for them up front, not by rehashing.
-        results.reserve(RESERVED);
+        if results.capacity() < RESERVED {
+            results.reserve(RESERVED);
+        }
     }
 
     /// Whether values of `collection` can be cached: borrowed from request data that does
