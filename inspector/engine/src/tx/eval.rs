@@ -107,7 +107,12 @@ impl Transaction<'_> {
                 let n = values.len() - start;
                 values.truncate(start);
                 let count = Cow::Owned(n.to_string().into_bytes());
-                values.push(Value { collection: target.collection, key: Cow::Borrowed(&[]), value: count, position: 0 });
+                values.push(Value {
+                    collection: target.collection,
+                    key: Cow::Borrowed(&[]),
+                    value: count,
+                    position: 0,
+                });
             }
         }
         if !rule.exclusions.is_empty() || self.overrides.removes_targets() {

@@ -65,7 +65,12 @@ impl Transaction<'_> {
             C::Xml => {
                 let root = select.is_none_or(|s| matches!(s, Select::Key(k) if k == b"/*"));
                 if let Some(text) = self.body.xml.as_deref().filter(|_| root) {
-                    out.push(Value { collection: c, key: Cow::Borrowed(b"/*"), value: Cow::Borrowed(text), position: 0 });
+                    out.push(Value {
+                        collection: c,
+                        key: Cow::Borrowed(b"/*"),
+                        value: Cow::Borrowed(text),
+                        position: 0,
+                    });
                 }
             }
             C::Rule | C::Env | C::Geo | C::FilesTmpNames => {}
