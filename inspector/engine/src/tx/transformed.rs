@@ -58,8 +58,9 @@ pub(super) struct TransformCache {
     results: RefCell<Results>,
 }
 
-/// Results a phase has room for before the map grows.
-const RESERVED: usize = 1024;
+/// Results a phase has room for before the map grows (only values that a chain changes
+/// are cached, see `transform::trigger`: a few dozen in a CRS phase).
+const RESERVED: usize = 64;
 
 /// Address and length of a request value, and a chain (prefix) key.
 type Key = (usize, usize, u64);
@@ -123,7 +124,7 @@ impl TransformCache {
         if !results.is_empty() {
             results.clear();
         }
-        // A CRS phase caches a few hundred results: room for them up front, not by rehashing.
+        // Room for a phase's results up front, not by rehashing.
         if results.capacity() < RESERVED {
             results.reserve(RESERVED);
         }
