@@ -23,6 +23,9 @@ pub struct ProxyArgs {
     /// Keep-alive connections of the load generator (one thread each).
     #[arg(long, env = "ATTACK_TESTS_BENCH_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub connections: u16,
+    /// Closed-loop runs per target and shape, in turn; each target's median run is reported.
+    #[arg(long, env = "ATTACK_TESTS_BENCH_ROUNDS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub rounds: u16,
     /// Shapes to run, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = Shape::ALL)]
     pub shapes: Vec<Shape>,
@@ -43,16 +46,17 @@ pub fn main(command: BenchCommand) -> Result<(), Error> {
     if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 600.0) {
         return Err(Error::Config(format!("--duration {} is not in (0, 600] seconds", args.duration)));
     }
-    let (duration, connections) = if args.smoke {
-        (Duration::from_millis(200), 2)
+    let (duration, connections, rounds) = if args.smoke {
+        (Duration::from_millis(200), 2, 1)
     } else {
-        (Duration::from_secs_f64(args.duration), args.connections.into())
+        (Duration::from_secs_f64(args.duration), args.connections.into(), args.rounds.into())
     };
     let dir = default_corpus();
     let corpus = corpus::load_dir(&dir)?;
     let opts = Options {
         duration,
         connections,
+        rounds,
         shapes: args.shapes,
         inspector: args.inspector,
         corpus,

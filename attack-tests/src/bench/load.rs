@@ -25,6 +25,15 @@ pub struct Summary {
     pub requests: u64,
 }
 
+/// The run with the median throughput; errors and requests are those of every run, so
+/// none is hidden.
+pub fn median(mut runs: Vec<Summary>) -> Summary {
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    let (errors, requests) = runs.iter().fold((0, 0), |(e, r), s| (e + s.errors, r + s.requests));
+    let middle = runs.get(runs.len() / 2).cloned().unwrap_or_default();
+    Summary { errors, requests, ..middle }
+}
+
 /// How requests are sent.
 #[derive(Clone, Copy, Debug)]
 pub enum Pace {

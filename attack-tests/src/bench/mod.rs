@@ -6,7 +6,9 @@
 //! 1. [`agree`]: both block the same attack probes and pass the same benign requests, or
 //!    nothing is reported.
 //! 2. Per [`shapes::Shape`]: closed-loop saturation of the peer, ours, plain nginx and the
-//!    no-rules inspector; then ours and the peer paced at half the peer's saturation rate.
+//!    no-rules inspector, `rounds` times in turn (each target's median run is kept, so a
+//!    slow spell of a shared machine hits every target, not one); then ours and the peer
+//!    paced at half the peer's saturation rate.
 //! 3. The inspector's RSS with the CRS loaded; [`report`] prints the ratios against targets.
 
 pub mod agree;
@@ -36,6 +38,8 @@ pub struct Options {
     pub duration: Duration,
     /// Keep-alive connections (one generator thread each).
     pub connections: usize,
+    /// Closed-loop runs per target and shape, taken in turn (at least 1).
+    pub rounds: usize,
     /// The shapes, in order.
     pub shapes: Vec<Shape>,
     /// The inspector binary, when not next to this executable.
@@ -104,10 +108,19 @@ fn measure(
             ));
             s
         };
-        let peer = closed("nginx+ModSecurity", nginx.waf);
-        let mine = closed("inspector", ours.addr);
-        let plain = closed("plain nginx", nginx.plain);
-        let no_rules = closed("inspector, no rules", bare.addr);
+        let targets = [
+            ("nginx+ModSecurity", nginx.waf),
+            ("inspector", ours.addr),
+            ("plain nginx", nginx.plain),
+            ("inspector, no rules", bare.addr),
+        ];
+        let mut runs: [Vec<Summary>; 4] = Default::default();
+        for _ in 0..opts.rounds.max(1) {
+            for ((name, addr), runs) in targets.iter().zip(runs.iter_mut()) {
+                runs.push(closed(name, *addr));
+            }
+        }
+        let [peer, mine, plain, no_rules] = runs.map(load::median);
         let rate = peer.rps / 2.0;
         let paced = |addr| load::run(addr, &request, opts.connections, opts.duration, Pace::Rate(rate));
         let (mine_paced, peer_paced) = (paced(ours.addr), paced(nginx.waf));
@@ -120,7 +133,14 @@ fn measure(
         rows.push(Row { shape, peer, ours: mine, plain, no_rules, rate, ours_paced: mine_paced, peer_paced });
     }
     let rss = ours.rss_mib();
-    Ok(Report { connections: opts.connections, duration: opts.duration, agreement, rows, rss })
+    Ok(Report {
+        connections: opts.connections,
+        duration: opts.duration,
+        rounds: opts.rounds.max(1),
+        agreement,
+        rows,
+        rss,
+    })
 }
 
 /// In `--smoke` mode: every run answered, without errors.

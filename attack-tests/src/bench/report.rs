@@ -37,6 +37,8 @@ pub struct Report {
     pub connections: usize,
     /// Each run's length.
     pub duration: Duration,
+    /// Closed-loop runs per target and shape (the median is shown).
+    pub rounds: usize,
     /// What the agreement check covered.
     pub agreement: Agreement,
     /// One row per shape.
@@ -69,9 +71,11 @@ impl Report {
         let _ = writeln!(
             s,
             "backend: nginx `return 200` on loopback (shared); generator: {} keep-alive connections, {:.1} s per run, \
-             the same for every target, sharing the {cores} cores with the proxies; loadavg {}",
+             closed loop the median of {} runs per target taken in turn, the same for every target, sharing the \
+             {cores} cores with the proxies; loadavg {}",
             self.connections,
             self.duration.as_secs_f64(),
+            self.rounds,
             load.trim()
         );
         let a = self.agreement;
