@@ -81,8 +81,9 @@ fn audit_summary(line: &str) -> String {
         .filter_map(|m| m.get("id").and_then(serde_json::Value::as_u64).map(|id| id.to_string()))
         .collect();
     let uri: String = s("uri").chars().take(60).collect();
+    let why = v.get("reason").and_then(serde_json::Value::as_str).map(|r| format!(" ({r})")).unwrap_or_default();
     format!(
-        "{} {} {} {} {} {} rules [{}]",
+        "{} {} {} {} {} {} rules [{}]{why}",
         s("time"),
         s("verdict"),
         s("policy"),

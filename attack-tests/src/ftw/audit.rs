@@ -1,5 +1,5 @@
-//! The inspector's JSON audit log (one line per transaction with a logged match or a block;
-//! see `inspector/proxy/README.md`), tailed: only lines written after the run started, found
+//! The inspector's JSON audit log (one line per transaction with a logged match or a block,
+//! and per refused request; see `inspector/proxy/README.md`), tailed: only lines written after the run started, found
 //! by the transaction id that the inspector also answers as `x-request-id`.
 
 use std::collections::{BTreeSet, HashMap};

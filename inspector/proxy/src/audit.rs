@@ -1,4 +1,5 @@
-//! The audit log: one JSON line per transaction with a logged match or a block, close to
+//! The audit log: one JSON line per transaction with a logged match or a block, and per
+//! request refused before inspection (malformed or ambiguous framing, limits), close to
 //! ModSecurity's JSON audit shape (`messages[].details` flattened to `id`, `msg`, `data`,
 //! `severity`, `tags`).
 
@@ -27,8 +28,11 @@ pub struct Record<'a> {
     pub namespace: &'a str,
     pub method: &'a str,
     pub uri: &'a str,
-    /// `block`, `detect` or `pass`.
+    /// `block`, `detect`, or `reject` (refused before inspection).
     pub verdict: &'static str,
+    /// Why a `reject` was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub anomaly_score: Option<u64>,
     pub engine: String,
     pub messages: Vec<Message<'a>>,
@@ -68,9 +72,30 @@ impl<'a> Record<'a> {
             method: req.0,
             uri: req.1,
             verdict,
+            reason: None,
             anomaly_score: report.anomaly_score.as_deref().and_then(|s| s.parse().ok()),
             engine: format!("{:?}", report.engine),
             messages,
+        }
+    }
+
+    /// The record of a request refused before inspection (no engine ran; `-` where the
+    /// HTTP parser gave no method or target).
+    pub fn rejected(id: &'a str, req: (&'a str, &'a str), ends: (String, String), reason: String) -> Self {
+        Self {
+            id,
+            time: rfc3339(SystemTime::now()),
+            client: ends.0,
+            destination: ends.1,
+            policy: "-",
+            namespace: "-",
+            method: req.0,
+            uri: req.1,
+            verdict: "reject",
+            reason: Some(reason),
+            anomaly_score: None,
+            engine: "-".to_owned(),
+            messages: Vec::new(),
         }
     }
 }

@@ -14,25 +14,49 @@ use crate::proxy::{Answer, Dropped, Proxy, Who};
 use crate::request::{Canonical, Rejection};
 use crate::respond::{self, ProxyBody};
 
+/// A refused request, as `Proxy::refused` records it.
+struct Refusal<'a> {
+    id: &'a str,
+    flow: Flow,
+    req: (&'a str, &'a str),
+    reason: &'a str,
+    audited: bool,
+}
+
 impl Proxy {
-    pub(crate) fn reject(&self, rejection: Rejection, id: &str, flow: Flow) -> Response<ProxyBody> {
+    /// A request refused before inspection (`req`: its method and target): answered with
+    /// the rejection's status and closed; counted and audited.
+    pub(crate) fn reject(&self, rejection: Rejection, id: &str, flow: Flow, req: (&str, &str)) -> Response<ProxyBody> {
         tracing::debug!(request_id = id, %rejection, "request refused");
-        self.count_rejected(flow);
+        // Overload is counted, not audited: a line per shed request would add disk writes
+        // exactly when the inspector is short of time.
+        let audited = rejection != Rejection::Overloaded;
+        self.refused(Refusal { id, flow, req, reason: &rejection.to_string(), audited });
         respond::closing(respond::refused(rejection.status(), id))
     }
 
     /// A request the HTTP parser refused (hyper answered 400 or 431 and closed): nothing was
-    /// forwarded; counted as a rejection of the flow's policy.
+    /// forwarded; counted as a rejection of the flow's policy and audited.
     pub(crate) fn unparsable(&self, flow: Flow, error: &dyn std::fmt::Display) {
         tracing::debug!(client = %flow.client, destination = %flow.destination, %error, "unparsable request refused");
-        self.count_rejected(flow);
+        let id = self.ids.next();
+        let reason = format!("unparsable request: {error}");
+        self.refused(Refusal { id: &id, flow, req: ("-", "-"), reason: &reason, audited: true });
     }
 
-    /// `chainwall_requests_total{verdict="reject"}` of the flow's policy.
-    fn count_rejected(&self, flow: Flow) {
+    /// `chainwall_requests_total{verdict="reject"}` of the flow's policy, and the audit line.
+    fn refused(&self, refusal: Refusal<'_>) {
+        let Refusal { id, flow, req, reason, audited } = refusal;
         let flows = self.active();
         let policy = flows.label(flow.destination);
-        self.metrics.request(Scope { policy: &policy, namespace: flows.namespace(flow.destination) }, Outcome::Reject);
+        let scope = Scope { policy: &policy, namespace: flows.namespace(flow.destination) };
+        self.metrics.request(scope, Outcome::Reject);
+        if let Some(audit) = self.audit.as_ref().filter(|_| audited) {
+            let ends = (flow.client.to_string(), flow.destination.to_string());
+            let mut record = Record::rejected(id, req, ends, reason.to_owned());
+            (record.policy, record.namespace) = (scope.policy, scope.namespace);
+            audit.write(&record);
+        }
     }
 
     /// Metrics, audit line and the client's answer, from the engine's report and (when the

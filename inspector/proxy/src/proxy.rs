@@ -129,7 +129,9 @@ impl Proxy {
             Version::HTTP_2 => false,
             _ => match heads.next() {
                 Ok(framing) => framing == Framing::Chunked,
-                Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
+                Err(rejection) => {
+                    return Ok(self.reject(rejection, &id, flow, (req.method().as_str(), &req.uri().to_string())));
+                }
             },
         };
         let answer = self.clone().transact(flow, id, req).await;
@@ -148,13 +150,15 @@ impl Proxy {
         B::Error: Into<BoxError>,
     {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
-            return Ok(self.reject(Rejection::Overloaded, &id, flow));
+            return Ok(self.reject(Rejection::Overloaded, &id, flow, (req.method().as_str(), &req.uri().to_string())));
         };
         let (mut parts, body) = req.into_parts();
         let switch = upgrade::is_websocket(&parts).then(|| parts.extensions.remove::<OnUpgrade>()).flatten();
         let (mut canon, declared) = match request::head(&parts, self.max_header_bytes) {
             Ok(head) => head,
-            Err(rejection) => return Ok(self.reject(rejection, &id, flow)),
+            Err(rejection) => {
+                return Ok(self.reject(rejection, &id, flow, (parts.method.as_str(), &parts.uri.to_string())));
+            }
         };
         if switch.is_some() {
             upgrade::keep_upgrade(&mut canon);
@@ -184,9 +188,9 @@ impl Proxy {
                 if rejection == Rejection::BodyTooLarge {
                     self.metrics.body_over_limit(scope, "reject");
                 }
-                return Ok(self.reject(rejection, &id, flow));
+                return Ok(self.reject(rejection, &id, flow, (canon.method.as_str(), &canon.target)));
             }
-            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow)),
+            Err(_) => return Ok(self.reject(Rejection::Timeout, &id, flow, (canon.method.as_str(), &canon.target))),
         };
         let who = Who { id: &id, flow, scope };
         let (inspection, stop) = if active.has_rules {

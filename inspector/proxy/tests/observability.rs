@@ -113,6 +113,44 @@ async fn audit_lines_carry_the_matched_rules() {
 }
 
 #[tokio::test]
+async fn requests_refused_before_inspection_get_an_audit_line_with_the_reason() {
+    let up = Upstream::start().await;
+    let audit = support::scratch("audit-reject").join("audit.log");
+    let proxy = inspector(up.addr, &rules(), &["--audit-log", audit.to_str().unwrap()]).await;
+    let wait = Duration::from_millis(300);
+    // Content-Length and Transfer-Encoding together: the smuggling ambiguity, refused.
+    let smuggle =
+        b"POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    assert!(raw(proxy.proxy_addr, smuggle, wait).await.starts_with("HTTP/1.1 400 "));
+    // A raw `<` in the target: hyper refuses it before any request exists.
+    assert!(raw(proxy.proxy_addr, b"GET /?q=<x> HTTP/1.1\r\nHost: h\r\n\r\n", wait).await.starts_with("HTTP/1.1 400 "));
+    assert!(up.received().is_empty(), "nothing forwarded");
+    let mut lines = Vec::new();
+    // The connection task writes the unparsable request's line as it ends.
+    for _ in 0..50 {
+        let log = std::fs::read_to_string(&audit).unwrap_or_default();
+        lines = log.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect();
+        if lines.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(lines.len(), 3, "the start-up canary, then both refusals: {lines:?}");
+    let smuggled = &lines[1];
+    assert_eq!(
+        (smuggled["method"].as_str(), smuggled["uri"].as_str(), smuggled["verdict"].as_str()),
+        (Some("POST"), Some("/upload"), Some("reject"))
+    );
+    assert_eq!(smuggled["reason"], "malformed or ambiguous request");
+    assert_eq!(smuggled["messages"].as_array().map(Vec::len), Some(0), "no rule ran");
+    assert_eq!(smuggled["destination"], up.addr.to_string());
+    let unparsable = &lines[2];
+    assert_eq!((unparsable["method"].as_str(), unparsable["verdict"].as_str()), (Some("-"), Some("reject")));
+    assert!(unparsable["reason"].as_str().unwrap().starts_with("unparsable request: "), "{unparsable}");
+    assert!(!unparsable["id"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn health_is_liveness_and_ready_follows_the_upstream() {
     let up = Upstream::start().await;
     let proxy = inspector(up.addr, &rules(), &[]).await;
