@@ -63,6 +63,22 @@ impl<'a> Record<'a> {
             .map(|m| Message { id: m.id, msg: &m.msg, data: &m.data, severity: m.severity, tags: &m.tags })
             .collect();
         Self {
+            anomaly_score: report.anomaly_score.as_deref().and_then(|s| s.parse().ok()),
+            engine: format!("{:?}", report.engine),
+            messages,
+            ..Self::bare(id, req, ends, verdict)
+        }
+    }
+
+    /// The record of a request refused before inspection (no engine ran; `-` where the
+    /// HTTP parser gave no method or target).
+    pub fn rejected(id: &'a str, req: (&'a str, &'a str), ends: (String, String), reason: String) -> Self {
+        Self { reason: Some(reason), ..Self::bare(id, req, ends, "reject") }
+    }
+
+    /// A record without engine results, stamped now.
+    fn bare(id: &'a str, req: (&'a str, &'a str), ends: (String, String), verdict: &'static str) -> Self {
+        Self {
             id,
             time: rfc3339(SystemTime::now()),
             client: ends.0,
@@ -73,26 +89,6 @@ impl<'a> Record<'a> {
             uri: req.1,
             verdict,
             reason: None,
-            anomaly_score: report.anomaly_score.as_deref().and_then(|s| s.parse().ok()),
-            engine: format!("{:?}", report.engine),
-            messages,
-        }
-    }
-
-    /// The record of a request refused before inspection (no engine ran; `-` where the
-    /// HTTP parser gave no method or target).
-    pub fn rejected(id: &'a str, req: (&'a str, &'a str), ends: (String, String), reason: String) -> Self {
-        Self {
-            id,
-            time: rfc3339(SystemTime::now()),
-            client: ends.0,
-            destination: ends.1,
-            policy: "-",
-            namespace: "-",
-            method: req.0,
-            uri: req.1,
-            verdict: "reject",
-            reason: Some(reason),
             anomaly_score: None,
             engine: "-".to_owned(),
             messages: Vec::new(),

@@ -106,20 +106,16 @@ pub fn has(bits: &[u64], slot: u32) -> bool {
     bits.get(slot / 64).is_some_and(|w| w & (1 << (slot % 64)) != 0)
 }
 
-/// Collections whose values stay the same for a whole phase (request data).
-fn stable(c: C) -> bool {
+/// Collections that `request_headers` sets once and nothing changes later.
+pub fn from_request_head(c: C) -> bool {
     matches!(
         c,
-        C::Args
-            | C::ArgsGet
-            | C::ArgsPost
-            | C::ArgsNames
-            | C::ArgsGetNames
-            | C::ArgsPostNames
-            | C::RequestHeaders
+        C::RequestHeaders
             | C::RequestHeadersNames
             | C::RequestCookies
             | C::RequestCookiesNames
+            | C::ArgsGet
+            | C::ArgsGetNames
             | C::RequestUri
             | C::RequestUriRaw
             | C::RequestFilename
@@ -128,14 +124,26 @@ fn stable(c: C) -> bool {
             | C::RequestMethod
             | C::RequestProtocol
             | C::QueryString
-            | C::RequestBody
-            | C::Files
-            | C::FilesNames
-            | C::Xml
-            | C::ResponseBody
-            | C::ResponseHeaders
-            | C::ResponseHeadersNames
     )
+}
+
+/// Collections whose values stay the same for a whole phase (request and response data).
+fn stable(c: C) -> bool {
+    from_request_head(c)
+        || matches!(
+            c,
+            C::Args
+                | C::ArgsPost
+                | C::ArgsNames
+                | C::ArgsPostNames
+                | C::RequestBody
+                | C::Files
+                | C::FilesNames
+                | C::Xml
+                | C::ResponseBody
+                | C::ResponseHeaders
+                | C::ResponseHeadersNames
+        )
 }
 
 /// Rules whose literals benign text holds this often (a lone common letter) are not worth

@@ -10,7 +10,7 @@ use super::resolve::Value;
 use super::state::Transaction;
 use super::transformed::Chain;
 use crate::ruleset::Rule;
-use crate::ruleset::prefilter::{Group, has};
+use crate::ruleset::prefilter::{Group, from_request_head, has};
 use crate::seclang::Collection as C;
 use crate::transform::trigger::{self, Mask};
 
@@ -43,37 +43,16 @@ impl Unions {
     /// headers stay as they were.
     pub fn clear_changing(&self, groups: &[Group]) {
         for (bits, group) in self.bits.borrow_mut().iter_mut().zip(groups) {
-            if !fixed(group.collection) {
+            if !from_request_head(group.collection) {
                 *bits = None;
             }
         }
         for scanned in self.scans.borrow_mut().iter_mut() {
-            if scanned.as_ref().is_some_and(|s| !fixed(s.collection)) {
+            if scanned.as_ref().is_some_and(|s| !from_request_head(s.collection)) {
                 *scanned = None;
             }
         }
     }
-}
-
-/// Collections that `request_headers` sets once and nothing changes later.
-fn fixed(c: C) -> bool {
-    matches!(
-        c,
-        C::RequestHeaders
-            | C::RequestHeadersNames
-            | C::RequestCookies
-            | C::RequestCookiesNames
-            | C::ArgsGet
-            | C::ArgsGetNames
-            | C::RequestUri
-            | C::RequestUriRaw
-            | C::RequestFilename
-            | C::RequestBasename
-            | C::RequestLine
-            | C::RequestMethod
-            | C::RequestProtocol
-            | C::QueryString
-    )
 }
 
 impl Transaction<'_> {
