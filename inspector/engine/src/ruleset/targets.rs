@@ -20,10 +20,10 @@ pub struct Target {
 pub enum Select {
     /// Exact key, lower-cased (keys compare case-insensitively).
     Key(Vec<u8>),
-    /// `/regex/` that is a plain word, optionally anchored (`/^header_name_/`, `/__utm/`):
-    /// the same test as the regex (case-insensitive, Unicode) without running one.
-    /// Lower-cased.
-    Word { anchored: bool, word: Vec<u8> },
+    /// `/^regex/` that is a plain word (`/^header_name_/`): the same prefix test as the regex
+    /// (case-insensitive, Unicode) without running one. Lower-cased. (Unanchored words stay
+    /// regexes: the regex crate's substring search is faster than a scan by position.)
+    Prefix(Vec<u8>),
     /// `/regex/`, matched case-insensitively against the key.
     Regex(Regex),
 }
@@ -33,23 +33,27 @@ impl Select {
     pub fn matches(&self, key: &[u8]) -> bool {
         match self {
             Self::Key(k) => k.eq_ignore_ascii_case(key),
-            Self::Word { anchored: true, word } => word_at(key, word),
-            Self::Word { anchored: false, word } => (0..key.len()).any(|start| word_at(&key[start..], word)),
+            Self::Prefix(word) => word_at(key, word),
             Self::Regex(re) => re.is_match(key),
         }
     }
 
-    /// A selector regex that is a plain word: ASCII letters, digits, `_`, `-` and `/` (or
-    /// `\/`), after an optional `^`.
-    fn word(re: &str) -> Option<Self> {
-        let (anchored, word) = match re.strip_prefix('^') {
-            Some(rest) => (true, rest),
-            None => (false, re),
-        };
-        let word = word.replace("\\/", "/");
-        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/');
-        (!word.is_empty() && word.chars().all(plain))
-            .then(|| Self::Word { anchored, word: word.to_ascii_lowercase().into_bytes() })
+    /// A selector regex that is `^` and a plain word: ASCII letters, digits, `_`, `-`, `/`,
+    /// and escaped punctuation (`\/`, `\\`; not `\<` or `\>`, word boundaries to the
+    /// regex crate).
+    fn prefix(re: &str) -> Option<Self> {
+        let body = re.strip_prefix('^')?;
+        let mut word = Vec::with_capacity(body.len());
+        let mut chars = body.chars();
+        while let Some(c) = chars.next() {
+            let literal = match c {
+                '\\' => chars.next().filter(|e| e.is_ascii_punctuation() && !matches!(e, '<' | '>'))?,
+                c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/') => c.to_ascii_lowercase(),
+                _ => return None,
+            };
+            word.push(u8::try_from(literal).ok()?);
+        }
+        (!word.is_empty()).then_some(Self::Prefix(word))
     }
 }
 
@@ -83,7 +87,7 @@ impl Target {
         let select = match &spec.selector {
             None => None,
             Some(Selector::Key(k)) => Some(Select::Key(k.to_ascii_lowercase().into_bytes())),
-            Some(Selector::Regex(re)) => Some(match Select::word(re) {
+            Some(Selector::Regex(re)) => Some(match Select::prefix(re) {
                 Some(word) => word,
                 None => Select::Regex(
                     RegexBuilder::new(re)
