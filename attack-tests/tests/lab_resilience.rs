@@ -217,7 +217,10 @@ fn sidecar_lab_fails_closed_and_open_when_the_sidecars_die() {
     let after: Vec<&Timed> = run.iter().filter(|t| t.at_ms > killed_at).collect();
     let closed_leaks = unsigned_since(&facts, "user-auth", load_start);
     assert!(closed_leaks.is_empty(), "fail-closed: unsigned requests reached user-auth: {closed_leaks:?}");
-    assert!(!after.iter().any(|t| t.probe == 0 && origin(t)), "fail-closed: user-auth answered without its sidecar");
+    // `kill` is SIGTERM: the sidecar may still finish what it accepted, and those answers
+    // carry its marker. None may come from around it.
+    let around: Vec<&&Timed> = after.iter().filter(|t| t.probe == 0 && origin(t) && !inspected(t)).collect();
+    assert!(around.is_empty(), "fail-closed: user-auth answered without its sidecar: {around:?}");
     let late: Vec<&&Timed> = after.iter().filter(|t| t.probe == 1 && t.at_ms > killed_at + 2000).collect();
     assert!(late.len() >= 3, "the load ran past the 2 s mark: {} main-logic requests", late.len());
     let broken = late.iter().filter(|t| !origin(t) || t.outcome.inspected != Some(false)).count();
