@@ -39,6 +39,9 @@ fn probes(facts: &attack_tests::lab::Facts, timeout_ms: u64) -> Vec<Probe> {
     ]
 }
 
+/// The load runs 1 s before an inspector is killed and 5 s after.
+const LOAD_AROUND_KILL_MS: u64 = 6000;
+
 fn start_load(ns: &str, probes: &[Probe], duration_ms: u64) -> Child {
     let mut child = Command::new("ip")
         .args(["netns", "exec", ns])
@@ -97,8 +100,25 @@ impl Drop for Agent {
 /// The scenarios time requests under load: two labs at once on two cores would skew them.
 static ONE_LAB_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// The agent's command line, read from `/proc`. Right after `up`, its PID may still be the
+/// `ip netns exec` that starts it (whose command line is then `ip`'s, or empty mid-exec):
+/// wait until it is the redirector's own.
+fn agent_argv(pid: u32) -> Vec<String> {
+    for _ in 0..50 {
+        let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let argv: Vec<String> =
+            raw.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        if argv.first().is_some_and(|a| a.ends_with("/redirector")) {
+            return argv;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("pid {pid} did not become the redirector");
+}
+
+/// Kills a process as a crash would (SIGKILL: no graceful stop).
 fn kill(pid: u32) {
-    assert!(Command::new("kill").arg(pid.to_string()).status().unwrap().success(), "kill {pid}");
+    assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success(), "kill {pid}");
 }
 
 #[test]
@@ -113,9 +133,7 @@ fn chain_lab_survives_an_agent_restart_and_fails_closed_and_open_without_its_ins
     // only when it is not answered within 3 s: on a loaded machine a debug-build inspector can
     // take longer than the 400 ms the fail-open measurement below needs.
     let patient = probes(&facts, 3000);
-    let argv = std::fs::read(format!("/proc/{}/cmdline", facts.redirector_pid)).unwrap();
-    let argv: Vec<String> =
-        argv.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let argv = agent_argv(facts.redirector_pid);
     let load_start = now_ms();
     let load = start_load(&facts.client_netns, &patient, 3000);
     std::thread::sleep(Duration::from_millis(1000));
@@ -144,7 +162,9 @@ fn chain_lab_survives_an_agent_restart_and_fails_closed_and_open_without_its_ins
     let (closed_before, open_before) =
         (counter(&facts.node_netns, "failed_closed"), counter(&facts.node_netns, "bypassed"));
     let probes = probes(&facts, 400);
-    let load = start_load(&facts.client_netns, &probes, 5000);
+    // 1 s before the kill, then 5 s: at least 3 s past the 2 s mark, where each dropped
+    // user-auth probe costs its 400 ms timeout, for a few main-logic answers to judge.
+    let load = start_load(&facts.client_netns, &probes, LOAD_AROUND_KILL_MS);
     std::thread::sleep(Duration::from_millis(1000));
     let killed_at = now_ms();
     kill(facts.inspectors[0].pid);
@@ -205,7 +225,7 @@ fn sidecar_lab_fails_closed_and_open_when_the_sidecars_die() {
     let (closed_before, open_before) =
         (counter(&netns("user-auth"), "failed_closed"), counter(&netns("main-logic"), "bypassed"));
     let load_start = now_ms();
-    let load = start_load(&facts.client_netns, &probes(&facts, 400), 5000);
+    let load = start_load(&facts.client_netns, &probes(&facts, 400), LOAD_AROUND_KILL_MS);
     std::thread::sleep(Duration::from_millis(1000));
     let killed_at = now_ms();
     kill(sidecar("user-auth"));
@@ -217,8 +237,7 @@ fn sidecar_lab_fails_closed_and_open_when_the_sidecars_die() {
     let after: Vec<&Timed> = run.iter().filter(|t| t.at_ms > killed_at).collect();
     let closed_leaks = unsigned_since(&facts, "user-auth", load_start);
     assert!(closed_leaks.is_empty(), "fail-closed: unsigned requests reached user-auth: {closed_leaks:?}");
-    // `kill` is SIGTERM: the sidecar may still finish what it accepted, and those answers
-    // carry its marker. None may come from around it.
+    // Answers the sidecar gave before it died carry its marker; none may come from around it.
     let around: Vec<&&Timed> = after.iter().filter(|t| t.probe == 0 && origin(t) && !inspected(t)).collect();
     assert!(around.is_empty(), "fail-closed: user-auth answered without its sidecar: {around:?}");
     let late: Vec<&&Timed> = after.iter().filter(|t| t.probe == 1 && t.at_ms > killed_at + 2000).collect();
