@@ -1,7 +1,9 @@
 //! Engine-only cost on Debian's CRS 3.3.4 at paranoia level 1, one thread.
 //!
 //! `cargo bench -p inspector-engine --bench engine`. Prints load time, RSS growth and the
-//! p50/p99 cost of a benign GET (6 args, ~10 headers), a 1 KiB form POST and an attack.
+//! p50/p99 cost of a benign GET (6 args, ~10 headers), a 1 KiB form POST and an attack, all
+//! request phases and logging; and of the proxy benchmark's `GET /` (3 headers) with its
+//! `200 text/plain` response through phases 3 and 4 as well, which is what the proxy pays.
 //! Targets (issue 3): load <= 1 s, <= 64 MiB, GET <= 20 us p50, POST <= 60 us p50.
 
 use std::hint::black_box;
@@ -11,6 +13,9 @@ use std::time::{Duration, Instant};
 use inspector_engine::ruleset::{self, RuleSet};
 use inspector_engine::seclang::{FsSource, parse};
 use inspector_engine::tx::Connection;
+
+/// A case: its name, method, target, body, whether the response phases run, and its target.
+type Case<'a> = (&'a str, &'a str, &'a str, &'a str, bool, f64);
 
 const HEADERS: [(&str, &str); 10] = [
     ("Host", "shop.example"),
@@ -41,28 +46,30 @@ fn main() {
     );
     let form: String = (0..24).map(|i| format!("field{i}=some+ordinary+text+{i}&")).collect::<String>();
     let form = &form[..form.len().min(1024)];
-    let cases = [
+    let cases: [Case; 4] = [
         (
             "benign GET, 6 args",
             "GET",
             "/products/list?page=2&sort=price&dir=asc&q=red+shoes&size=42&color=red",
             "",
+            false,
             20.0,
         ),
-        ("1 KiB form POST", "POST", "/checkout", form, 60.0),
-        ("SQLi GET (blocked)", "GET", "/item?id=1%27%20or%20%271%27%3D%271", "", f64::NAN),
+        ("1 KiB form POST", "POST", "/checkout", form, false, 60.0),
+        ("SQLi GET (blocked)", "GET", "/item?id=1%27%20or%20%271%27%3D%271", "", false, f64::NAN),
+        ("GET / with response", "GET", "/", "", true, f64::NAN),
     ];
     // BENCH_ITERS: fewer iterations, e.g. under `valgrind --tool=callgrind` for instruction
     // counts, which a shared machine does not disturb.
     let iterations: usize = std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000).max(1);
     // BENCH_CASE: run only the cases whose name contains it (instruction counts per case).
     let only = std::env::var("BENCH_CASE").unwrap_or_default();
-    for (name, method, target, body, target_us) in cases.into_iter().filter(|c| c.0.contains(only.as_str())) {
+    for (name, method, target, body, response, target_us) in cases.into_iter().filter(|c| c.0.contains(only.as_str())) {
         let mut times = Vec::with_capacity(iterations);
         let mut blocked = false;
         for i in 0..iterations {
             let start = Instant::now();
-            blocked = black_box(run(&rules, method, target, body, i));
+            blocked = black_box(run(&rules, (method, target, body), response, i));
             times.push(start.elapsed());
         }
         times.sort();
@@ -72,14 +79,19 @@ fn main() {
     }
 }
 
-fn run(rules: &RuleSet, method: &str, target: &str, body: &str, i: usize) -> bool {
+/// One transaction; `response`: a `GET /` as the proxy benchmark sends it, answered `ok`.
+fn run(rules: &RuleSet, (method, target, body): (&str, &str, &str), response: bool, i: usize) -> bool {
     let conn = Connection {
         client: "10.0.0.7:40000".parse().unwrap_or_else(|e| panic!("{e}")),
         server: "10.0.0.8:8080".parse().unwrap_or_else(|e| panic!("{e}")),
     };
     let mut tx = rules.transaction(conn, format!("bench-{i}"));
     let length = body.len().to_string();
-    let mut headers: Vec<(&[u8], &[u8])> = HEADERS.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
+    let sent = if response { &HEADERS[..2] } else { &HEADERS[..] };
+    let mut headers: Vec<(&[u8], &[u8])> = sent.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
+    if response {
+        headers.push((b"Accept", b"*/*"));
+    }
     if !body.is_empty() {
         headers.push((b"Content-Type", b"application/x-www-form-urlencoded"));
         headers.push((b"Content-Length", length.as_bytes()));
@@ -87,6 +99,10 @@ fn run(rules: &RuleSet, method: &str, target: &str, body: &str, i: usize) -> boo
     let mut verdict = tx.request_headers(method.as_bytes(), target.as_bytes(), "1.1", headers);
     if verdict.is_none() {
         verdict = tx.request_body(body.as_bytes());
+    }
+    if response && verdict.is_none() {
+        let headers: [(&[u8], &[u8]); 2] = [(b"Content-Type", b"text/plain"), (b"Content-Length", b"3")];
+        verdict = tx.response_headers(200, "HTTP/1.1", headers).or_else(|| tx.response_body(b"ok\n"));
     }
     tx.finish();
     verdict.is_some()

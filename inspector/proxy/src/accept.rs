@@ -1,4 +1,5 @@
-//! Phase "accept": the listeners. Each accepted connection is served by hyper-util's auto
+//! Phase "accept": the listeners. Each accepted connection goes to a serving lane
+//! ([`Lanes`]) and is served there by hyper-util's auto
 //! builder (HTTP/1.1 with keep-alive, or HTTP/2: h2c with prior knowledge, or `h2` by ALPN
 //! when TLS is terminated, see [`crate::tls`]) with the head limits and
 //! the header-read timeout, reading through a [`Tap`] so each raw head is checked
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 use crate::config::Mode;
 use crate::health::{self, Admin};
 use crate::idle::{Activity, Idle};
+use crate::lanes::Lanes;
 use crate::origin::{self, Flow, OriginalDst};
 use crate::proxy::Proxy;
 use crate::tap::{Heads, Tap};
@@ -39,10 +41,11 @@ pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Build
 }
 
 /// Accepts proxy connections until `shutdown` changes; each one's flow (original
-/// destination) comes from [`origin::flow`], a refused one is closed and counted.
+/// destination) comes from [`origin::flow`], a refused one is closed and counted, the others
+/// are served on `lanes`.
 pub async fn proxy(
     (listener, mode, listen, lookup): (TcpListener, Mode, SocketAddr, OriginalDst),
-    proxy: Arc<Proxy>,
+    (proxy, lanes): (Arc<Proxy>, Lanes),
     builder: auto::Builder<TokioExecutor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -67,19 +70,26 @@ pub async fn proxy(
             }
         };
         let _ = stream.set_nodelay(true);
-        let (proxy, builder) = (proxy.clone(), builder.clone());
-        match proxy.tls.clone() {
-            None => drop(tokio::spawn(serve(stream, flow, proxy, builder))),
-            Some(tls) => drop(tokio::spawn(async move {
-                let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-                let handshake = tokio::time::timeout(proxy.timeouts.header, acceptor.accept(stream));
-                match handshake.await {
-                    Ok(Ok(tls)) => serve(tls, flow, proxy, builder).await,
-                    Ok(Err(e)) => tracing::debug!(%client, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%client, "TLS handshake timed out"),
-                }
-            })),
+        // Out of this runtime's reactor, into the lane's (`connection` registers it there).
+        match stream.into_std() {
+            Ok(stream) => lanes.run(connection(stream, flow, proxy.clone(), builder.clone())),
+            Err(e) => tracing::warn!(%client, error = %e, "cannot hand the connection to a lane"),
         }
+    }
+}
+
+/// One accepted connection, on its lane: the TLS handshake when terminating TLS, then HTTP.
+async fn connection(stream: std::net::TcpStream, flow: Flow, proxy: Arc<Proxy>, builder: auto::Builder<TokioExecutor>) {
+    let stream = match tokio::net::TcpStream::from_std(stream) {
+        Ok(stream) => stream,
+        Err(e) => return tracing::warn!(client = %flow.client, error = %e, "cannot register the connection"),
+    };
+    let Some(tls) = proxy.tls.clone() else { return serve(stream, flow, proxy, builder).await };
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(proxy.timeouts.header, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => serve(tls, flow, proxy, builder).await,
+        Ok(Err(e)) => tracing::debug!(client = %flow.client, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(client = %flow.client, "TLS handshake timed out"),
     }
 }
 

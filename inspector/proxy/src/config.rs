@@ -79,6 +79,10 @@ pub struct Args {
     /// Most transactions inspected at once; more are answered 503.
     #[arg(long, env = "INSPECTOR_MAX_CONCURRENT", default_value_t = 1024)]
     pub max_concurrent: usize,
+    /// Serving threads, each with its own event loop; a connection stays on one
+    /// (default: one per CPU core).
+    #[arg(long, env = "INSPECTOR_WORKERS")]
+    pub workers: Option<usize>,
     /// Signed marker header: every forwarded request carries `NAME: <request-id>.<hex
     /// HMAC-SHA256(key, request-id)>`; a client's own header of that name is removed.
     #[arg(long, env = "INSPECTOR_SIGN_HEADER", requires = "sign_key_file")]
@@ -156,6 +160,8 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub timeouts: Timeouts,
     pub max_concurrent: usize,
+    /// Serving lanes (`--workers`, default the CPU count).
+    pub workers: usize,
     /// The signed marker header (`--sign-header`).
     pub sign: Option<Signer>,
     /// TLS termination (`--tls-cert`, `--tls-key`).
@@ -228,6 +234,10 @@ impl Args {
         if self.max_concurrent == 0 {
             return Err(ConfigError::Zero { flag: "max-concurrent" });
         }
+        if self.workers == Some(0) {
+            return Err(ConfigError::Zero { flag: "workers" });
+        }
+        let workers = self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
         self.timeouts.validate()?;
         if self.max_header_bytes < 1024 {
             return Err(ConfigError::HeaderBytes(self.max_header_bytes));
@@ -274,6 +284,7 @@ impl Args {
             max_header_bytes: self.max_header_bytes,
             timeouts: self.timeouts,
             max_concurrent: self.max_concurrent,
+            workers,
             sign,
             tls,
         })

@@ -28,6 +28,7 @@ pub mod health;
 pub mod id;
 pub mod idle;
 pub mod inspect;
+pub mod lanes;
 pub mod metrics;
 pub mod origin;
 pub mod path;
@@ -68,6 +69,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot open the audit log {path}: {source}")]
     Audit { path: PathBuf, source: std::io::Error },
+    #[error("cannot start the serving lanes: {0}")]
+    Lanes(std::io::Error),
 }
 
 /// A running proxy.
@@ -142,6 +145,7 @@ pub async fn start_with_origin(
     };
     let listener = bind(config.listen, matches!(config.mode, Mode::Tproxy { .. }))?;
     let admin_listener = bind(config.metrics_listen, false)?;
+    let lanes = lanes::Lanes::start(config.workers).map_err(StartError::Lanes)?;
     let local = |l: &tokio::net::TcpListener, fallback| l.local_addr().unwrap_or(fallback);
     let (proxy_addr, admin_addr) = (local(&listener, config.listen), local(&admin_listener, config.metrics_listen));
 
@@ -182,13 +186,18 @@ pub async fn start_with_origin(
         })
     });
     let mut tasks = vec![
-        tokio::spawn(accept::proxy((listener, config.mode, proxy_addr, lookup), proxy, builder, watch.clone())),
+        tokio::spawn(accept::proxy(
+            (listener, config.mode, proxy_addr, lookup),
+            (proxy, lanes),
+            builder,
+            watch.clone(),
+        )),
         tokio::spawn(accept::admin(admin_listener, admin, watch.clone())),
     ];
     if let Some(reloader) = &reloader {
         tasks.push(tokio::spawn(reloader.clone().watch(watch)));
     }
-    let mode = config.mode;
-    tracing::info!(%proxy_addr, %admin_addr, ?mode, mark = ?config.upstream_mark, ?policies, "inspector listening");
+    let (mode, workers) = (config.mode, config.workers);
+    tracing::info!(%proxy_addr, %admin_addr, ?mode, workers, mark = ?config.upstream_mark, ?policies, "inspector listening");
     Ok(Running { proxy_addr, admin_addr, metrics, reloader, shutdown, tasks })
 }

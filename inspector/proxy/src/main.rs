@@ -1,5 +1,6 @@
 //! The `inspector` binary: parse and validate the flags, compile the rules, then serve until
-//! SIGINT or SIGTERM; SIGHUP reloads `--policy`. `--check-config` stops after compiling: exit 0 with a summary, or 2
+//! SIGINT or SIGTERM; SIGHUP reloads `--policy`. This thread accepts and serves the admin
+//! endpoints; connections are served on the lanes (`--workers`, see `inspector::lanes`). `--check-config` stops after compiling: exit 0 with a summary, or 2
 //! with `file:line: message`. Logs are JSON lines on stderr (`INSPECTOR_LOG` filter).
 
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use tracing_subscriber::EnvFilter;
 /// Exit status for an invalid configuration or rule set.
 const INVALID: u8 = 2;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()

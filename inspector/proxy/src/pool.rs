@@ -1,5 +1,7 @@
 //! The HTTP/1.1 upstream pool: keep-alive connections by destination, the most recently used
-//! first, idle ones dropped after [`IDLE_TIMEOUT`].
+//! first, idle ones dropped after [`IDLE_TIMEOUT`]. Each thread (serving lane, see
+//! [`crate::lanes`]) has its own: a connection is driven by the runtime that opened it, and a
+//! request sent over another lane's connection would wake that lane's thread.
 //!
 //! A response's body ([`Pooled`]) puts its connection back itself once it has ended; the next
 //! request waits until hyper's connection is ready for it (`SendRequest::ready`), and a
@@ -13,6 +15,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -43,10 +46,10 @@ impl Parked {
     }
 }
 
-/// Idle HTTP/1.1 connections by destination, and how new ones are made.
+/// Idle HTTP/1.1 connections by thread and destination, and how new ones are made.
 pub struct H1Pool {
     dial: Dial,
-    idle: Mutex<HashMap<SocketAddr, Vec<Parked>>>,
+    idle: Mutex<HashMap<(ThreadId, SocketAddr), Vec<Parked>>>,
     returns: AtomicU64,
 }
 
@@ -100,7 +103,7 @@ impl H1Pool {
 
     fn checkout(&self, destination: SocketAddr) -> Option<SendRequest<Outgoing>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        let parked = idle.get_mut(&destination)?;
+        let parked = idle.get_mut(&(std::thread::current().id(), destination))?;
         while let Some(p) = parked.pop() {
             if p.usable() {
                 return Some(p.sender);
@@ -120,7 +123,7 @@ impl H1Pool {
                 !parked.is_empty()
             });
         }
-        let parked = idle.entry(destination).or_default();
+        let parked = idle.entry((std::thread::current().id(), destination)).or_default();
         if parked.len() < MAX_IDLE {
             parked.push(Parked { sender, since: Instant::now() });
         }
