@@ -137,18 +137,42 @@ impl Values {
     }
 }
 
-/// A case-insensitive hash of a key: FNV-1a over the lower-cased bytes from a per-process random
-/// seed, then mixed (requests cannot aim at chosen hashes; a collision costs a wider scan).
+/// A case-insensitive hash of a key, eight bytes at a time: each word ASCII-lowercased
+/// without branches, then folded in by a multiply from a per-process random seed (requests
+/// cannot aim at chosen hashes; a collision costs a wider scan). CRS hashes `TX` keys of
+/// 20-30 bytes hundreds of times per request, so the per-byte loop this replaced showed.
 fn key_hash(key: &[u8]) -> u64 {
     static SEED: OnceLock<u64> = OnceLock::new();
     let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u8));
-    let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
-    for b in key {
-        h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = seed ^ (key.len() as u64).wrapping_mul(K);
+    let mut words = key.chunks_exact(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        h = (h ^ lowercase_word(u64::from_le_bytes(bytes))).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut bytes = [0u8; 8];
+        bytes[..rest.len()].copy_from_slice(rest);
+        h = (h ^ lowercase_word(u64::from_le_bytes(bytes))).wrapping_mul(K).rotate_left(29);
     }
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^ (h >> 32)
+}
+
+/// `to_ascii_lowercase` of eight bytes at once: 0x20 added to each byte in `A..=Z`.
+fn lowercase_word(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = x & LOW7;
+    // Per byte, bit 7 set when the low seven bits are >= 'A' (0x41), and when they are > 'Z'.
+    let at_least_a = low + 0x3f3f_3f3f_3f3f_3f3f;
+    let above_z = low + 0x2525_2525_2525_2525;
+    let upper = at_least_a & !above_z & !x & HIGH;
+    x | (upper >> 2)
 }
 
 /// Hasher for keys that are already hashes.

@@ -24,6 +24,8 @@ enum Kind {
 pub(crate) struct Compare {
     kind: Kind,
     param: Param,
+    /// A parameter without macros, parsed once.
+    fixed: Option<i64>,
 }
 
 impl Compare {
@@ -36,12 +38,21 @@ impl Compare {
             "lt" => Kind::Lt,
             _ => Kind::Eq,
         };
-        Self { kind, param: Param::new(param) }
+        let param = Param::new(param);
+        let fixed = (!param.is_dynamic()).then(|| kind.parse(param.raw().as_bytes()));
+        Self { kind, param, fixed }
     }
 }
 
-/// Sign and digits after C whitespace; `None` when there is no digit. Saturates at
-/// `i128` bounds, far beyond what the callers keep.
+impl Kind {
+    /// A value as this comparison reads it: `stoi` for `@eq`, else `atoll`.
+    fn parse(self, s: &[u8]) -> i64 {
+        if self == Kind::Eq { stoi(s) } else { atoll(s) }
+    }
+}
+
+/// Sign and digits after C whitespace; `None` when there is no digit. The magnitude saturates
+/// at `u64::MAX`, beyond what the callers keep.
 fn parse_c_integer(s: &[u8]) -> Option<i128> {
     let s = &s[s.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')).count()..];
     let (negative, s) = match s.first() {
@@ -53,8 +64,8 @@ fn parse_c_integer(s: &[u8]) -> Option<i128> {
     if digits == 0 {
         return None;
     }
-    let magnitude =
-        s[..digits].iter().fold(0i128, |acc, &d| acc.saturating_mul(10).saturating_add(i128::from(d - b'0')));
+    let magnitude = s[..digits].iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+    let magnitude = i128::from(magnitude);
     Some(if negative { -magnitude } else { magnitude })
 }
 
@@ -70,14 +81,17 @@ pub(crate) fn atoll(s: &[u8]) -> i64 {
 
 impl Operator for Compare {
     fn evaluate(&self, input: &[u8], ctx: &mut OpContext<'_>) -> bool {
-        let value = self.param.value(ctx);
-        let p = value.as_bytes();
+        let p = match self.fixed {
+            Some(p) => p,
+            None => self.kind.parse(self.param.value(ctx).as_bytes()),
+        };
+        let v = self.kind.parse(input);
         match self.kind {
-            Kind::Eq => stoi(input) == stoi(p),
-            Kind::Ge => atoll(input) >= atoll(p),
-            Kind::Gt => atoll(input) > atoll(p),
-            Kind::Le => atoll(input) <= atoll(p),
-            Kind::Lt => atoll(input) < atoll(p),
+            Kind::Eq => v == p,
+            Kind::Ge => v >= p,
+            Kind::Gt => v > p,
+            Kind::Le => v <= p,
+            Kind::Lt => v < p,
         }
     }
 }

@@ -12,6 +12,9 @@ use crate::ruleset::macros::MacroString;
 use crate::ruleset::{Item, Rule};
 use crate::seclang::EngineMode;
 
+/// What a rule matched: mostly one value (a gate, a counter, a setup rule), kept inline.
+type Matches = smallvec::SmallVec<[Match; 1]>;
+
 /// A value the operator matched, before its effects are applied.
 pub(super) struct Match {
     pub name: Vec<u8>,
@@ -95,9 +98,9 @@ impl Transaction<'_> {
     }
 
     /// Every (transformed) value the operator matches, with its captures.
-    fn collect(&self, rule: &Rule, head: &Rule) -> Vec<Match> {
+    fn collect(&self, rule: &Rule, head: &Rule) -> Matches {
         let Some(operator) = &rule.operator else {
-            return vec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
+            return smallvec::smallvec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
         };
         let mut values = ValueList::new();
         for target in &rule.targets {
@@ -134,7 +137,7 @@ impl Transaction<'_> {
             *expanded.borrow_mut() = Some(((text.as_ptr(), text.len()), done.clone()));
             done
         };
-        let mut out = Vec::new();
+        let mut out = Matches::new();
         for v in &values {
             if self.lacks_literals(rule, v) {
                 continue;

@@ -1,4 +1,5 @@
-use super::Values;
+use super::{Values, key_hash, lowercase_word};
+use proptest::prelude::*;
 
 #[test]
 fn keys_repeat_keep_order_and_compare_case_insensitively() {
@@ -43,4 +44,32 @@ fn index_follows_removals_and_repeated_keys() {
     c.set(b"k3", "back");
     assert_eq!(c.iter().last(), Some((&b"k3"[..], &b"back"[..])));
     assert_eq!(c.len(), 50);
+}
+
+proptest! {
+    #[test]
+    fn word_lowercasing_is_ascii_lowercasing(bytes in any::<[u8; 8]>()) {
+        let lowered = lowercase_word(u64::from_le_bytes(bytes)).to_le_bytes();
+        prop_assert_eq!(lowered, bytes.map(|b| b.to_ascii_lowercase()));
+    }
+
+    #[test]
+    fn keys_equal_but_for_ascii_case_hash_alike(key in proptest::collection::vec(any::<u8>(), 0..40), flips in any::<u64>()) {
+        let other: Vec<u8> = key.iter().enumerate()
+            .map(|(i, b)| if flips >> (i % 64) & 1 == 1 { b.to_ascii_uppercase() } else { *b })
+            .collect();
+        prop_assert_eq!(key_hash(&key), key_hash(&other));
+    }
+}
+
+#[test]
+fn every_ascii_byte_is_lowercased_in_every_lane() {
+    for b in 0..=255u8 {
+        for lane in 0..8 {
+            let mut bytes = [b'a'; 8];
+            bytes[lane] = b;
+            let lowered = lowercase_word(u64::from_le_bytes(bytes)).to_le_bytes();
+            assert_eq!(lowered[lane], b.to_ascii_lowercase(), "byte {b:#x} in lane {lane}");
+        }
+    }
 }
