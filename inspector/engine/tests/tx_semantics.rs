@@ -176,3 +176,19 @@ fn a_transformation_that_returns_a_part_of_its_input_changes_the_value() {
     let set = rules("SecRuleEngine On\nSecRule ARGS:a \"@rx ^ x$\" \"id:1,phase:1,pass,t:urlDecode,t:trimRight\"\n");
     assert_eq!(ids(&get(&set, "/?a=+x+").0), vec![1], "after a changed step too");
 }
+
+#[test]
+fn matched_vars_hold_the_chain_so_far_and_matched_var_the_last_match() {
+    // The chain's second rule reads MATCHED_VARS_NAMES: the head's two matches.
+    let set = rules(
+        "SecRuleEngine On\n\
+         SecRule ARGS \"@rx ^evil\" \"id:1,phase:2,pass,log,chain\"\n\
+         SecRule MATCHED_VARS_NAMES \"@streq ARGS:b\" \"setvar:tx.seen=%{MATCHED_VAR}\"\n\
+         SecRule MATCHED_VARS \"@rx .\" \"id:2,phase:2,pass,log\"\n\
+         SecRule MATCHED_VAR \"@streq ARGS:b\" \"id:3,phase:2,pass,log\"\n",
+    );
+    let (tx, _) = get(&set, "/?a=evil-a&b=evil-b&c=fine");
+    assert_eq!(tx.tx("seen").as_deref(), Some("ARGS:b"));
+    // MATCHED_VARS starts empty for each rule; MATCHED_VAR stays the last match.
+    assert_eq!(ids(&tx), [1, 3]);
+}

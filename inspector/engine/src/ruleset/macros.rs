@@ -50,6 +50,11 @@ impl MacroString {
         self.parts.iter().any(|p| matches!(p, Part::Var(..)))
     }
 
+    /// Whether a variable for which `pick` holds appears.
+    pub fn mentions(&self, pick: impl Fn(Collection) -> bool) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Var(c, _) if pick(*c)))
+    }
+
     /// The text of a constant string, borrowed.
     pub fn as_text(&self) -> Option<&str> {
         match self.parts.as_slice() {

@@ -236,7 +236,11 @@ fn compile_chain(
         rule.chain = next.take();
         next = Some(Box::new(rule));
     }
-    Ok(next.map(|b| *b))
+    let mut first = next.map(|b| *b);
+    if let Some(rule) = &mut first {
+        rule.mark_matched_vars();
+    }
+    Ok(first)
 }
 
 impl Exceptions<'_> {

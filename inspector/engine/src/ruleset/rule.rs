@@ -1,7 +1,7 @@
 //! One compiled rule: targets, transformations, operator and typed actions.
 
 use crate::operator::{self, LoadContext, Operator};
-use crate::seclang::{ActionSpec, OperatorSpec, VariableSpec};
+use crate::seclang::{ActionSpec, Collection, OperatorSpec, VariableSpec};
 use crate::transform::trigger::{self, Mask};
 use crate::transform::{self, Transform};
 
@@ -61,6 +61,9 @@ pub struct Rule {
     pub chain: Option<Box<Rule>>,
     /// Its place in the literal prefilter, when eligible (set by the rule-set compiler).
     pub prefilter: Option<super::prefilter::RulePrefilter>,
+    /// Whether its matches must be kept in `MATCHED_VARS`: it or a later rule of its chain
+    /// reads `MATCHED_VARS` or `MATCHED_VARS_NAMES` (see [`Rule::mark_matched_vars`]).
+    pub keeps_matched_vars: bool,
 }
 
 /// A rule's operator.
@@ -209,7 +212,32 @@ impl Rule {
             ctls: Vec::new(),
             chain: None,
             prefilter: None,
+            keeps_matched_vars: false,
         }
+    }
+
+    /// Sets [`keeps_matched_vars`](Self::keeps_matched_vars) on this rule and the rest of its
+    /// chain (`MATCHED_VARS` lives from a chain's first rule to its last).
+    pub fn mark_matched_vars(&mut self) -> bool {
+        let later = self.chain.as_mut().is_some_and(|next| next.mark_matched_vars());
+        self.keeps_matched_vars = later || self.reads_matched_vars();
+        self.keeps_matched_vars
+    }
+
+    /// Whether a target, exclusion or macro of this rule names `MATCHED_VARS(_NAMES)`.
+    fn reads_matched_vars(&self) -> bool {
+        let named = |c: Collection| matches!(c, Collection::MatchedVars | Collection::MatchedVarsNames);
+        let in_macro = |m: &MacroString| m.mentions(named);
+        let setvar = |s: &SetVar| {
+            in_macro(&s.key)
+                || matches!(&s.op, actions::SetOp::Set(v) | actions::SetOp::Add(v) | actions::SetOp::Sub(v) if in_macro(v))
+        };
+        self.targets.iter().chain(&self.exclusions).any(|t| named(t.collection))
+            || self.operator.as_ref().and_then(|o| o.param_macros.as_ref()).is_some_and(|(_, m)| in_macro(m))
+            || self.msg.as_ref().is_some_and(in_macro)
+            || self.logdata.as_ref().is_some_and(in_macro)
+            || self.setvars.iter().any(setvar)
+            || matches!(&self.disruptive, Some(Disruptive::Redirect(to)) if in_macro(to))
     }
 }
 

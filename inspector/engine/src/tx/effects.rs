@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 
-use super::eval::Match;
 use super::resolve::{atoi, persistent};
 use super::state::{InterruptAction, Interruption, MatchedRule, Transaction};
 use crate::request::BodyProcessor;
@@ -14,19 +13,28 @@ use crate::seclang::{Collection, EngineMode};
 
 impl Transaction<'_> {
     /// Effects of one matched value: `MATCHED_VAR*`, captures, then the rule's `setvar`s.
-    pub(super) fn apply_match(&mut self, rule: &Rule, head: &Rule, m: Match) {
+    pub(super) fn apply_match(
+        &mut self,
+        rule: &Rule,
+        head: &Rule,
+        (name, value): (&[u8], &[u8]),
+        captures: &[Vec<u8>],
+    ) {
         if rule.capture {
             const GROUPS: [&[u8]; 10] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"];
-            for (name, group) in GROUPS.into_iter().zip(&m.captures) {
-                self.tx.set(name, group.clone());
+            for (key, group) in GROUPS.into_iter().zip(captures) {
+                self.tx.set(key, group.clone());
             }
         }
-        // MATCHED_VAR and MATCHED_VAR_NAME reuse their buffers; the match moves into MATCHED_VARS.
+        // MATCHED_VAR and MATCHED_VAR_NAME reuse their buffers; MATCHED_VARS is kept only for
+        // a chain that reads it.
         self.matched.var.clear();
-        self.matched.var.extend_from_slice(&m.value);
+        self.matched.var.extend_from_slice(value);
         self.matched.name.clear();
-        self.matched.name.extend_from_slice(&m.name);
-        self.matched.vars.push(m.name, m.value);
+        self.matched.name.extend_from_slice(name);
+        if rule.keeps_matched_vars {
+            self.matched.vars.push(name, value);
+        }
         for setvar in &rule.setvars {
             self.setvar(setvar, head);
         }

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::ops::Range;
 
 use super::resolve::{Value, ValueList};
 use super::state::Transaction;
@@ -12,14 +13,40 @@ use crate::ruleset::macros::MacroString;
 use crate::ruleset::{Item, Rule};
 use crate::seclang::EngineMode;
 
-/// What a rule matched: mostly one value (a gate, a counter, a setup rule), kept inline.
-type Matches = smallvec::SmallVec<[Match; 1]>;
+/// What a rule's operator matched, before its effects are applied: the names and values in
+/// one buffer that the transaction reuses from rule to rule, so matching allocates nothing.
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    bytes: Vec<u8>,
+    matches: Vec<FoundMatch>,
+}
 
-/// A value the operator matched, before its effects are applied.
-pub(super) struct Match {
-    pub name: Vec<u8>,
-    pub value: Vec<u8>,
-    pub captures: Vec<Vec<u8>>,
+#[derive(Debug)]
+struct FoundMatch {
+    name: Range<usize>,
+    value: Range<usize>,
+    captures: Vec<Vec<u8>>,
+}
+
+impl Found {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.matches.clear();
+    }
+
+    /// Adds a match whose name `write_name` appends.
+    fn push(&mut self, write_name: impl FnOnce(&mut Vec<u8>), value: &[u8], captures: Vec<Vec<u8>>) {
+        let start = self.bytes.len();
+        write_name(&mut self.bytes);
+        let split = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.matches.push(FoundMatch { name: start..split, value: split..self.bytes.len(), captures });
+    }
+
+    /// Each match: its name (`ARGS:q`), its value and its captures.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], &[Vec<u8>])> {
+        self.matches.iter().map(|m| (&self.bytes[m.name.clone()], &self.bytes[m.value.clone()], &m.captures[..]))
+    }
 }
 
 impl Transaction<'_> {
@@ -81,12 +108,17 @@ impl Transaction<'_> {
         if !self.may_match(rule) {
             return false;
         }
-        let matches = self.collect(rule, head);
-        if matches.is_empty() {
-            return false;
+        // Taken while the effects run, which need the transaction mutably.
+        let mut found = std::mem::take(&mut self.found);
+        found.clear();
+        self.collect(rule, head, &mut found);
+        for (name, value, captures) in found.iter() {
+            self.apply_match(rule, head, (name, value), captures);
         }
-        for m in matches {
-            self.apply_match(rule, head, m);
+        let matched = !found.matches.is_empty();
+        self.found = found;
+        if !matched {
+            return false;
         }
         if let Some(next) = &rule.chain
             && !self.evaluate(next, head)
@@ -97,10 +129,10 @@ impl Transaction<'_> {
         true
     }
 
-    /// Every (transformed) value the operator matches, with its captures.
-    fn collect(&self, rule: &Rule, head: &Rule) -> Matches {
+    /// Every (transformed) value the operator matches, with its captures, into `found`.
+    fn collect(&self, rule: &Rule, head: &Rule, found: &mut Found) {
         let Some(operator) = &rule.operator else {
-            return smallvec::smallvec![Match { name: Vec::new(), value: Vec::new(), captures: Vec::new() }];
+            return found.push(|_| {}, &[], Vec::new());
         };
         let mut values = ValueList::new();
         for target in &rule.targets {
@@ -137,7 +169,6 @@ impl Transaction<'_> {
             *expanded.borrow_mut() = Some(((text.as_ptr(), text.len()), done.clone()));
             done
         };
-        let mut out = Matches::new();
         for v in &values {
             if self.lacks_literals(rule, v) {
                 continue;
@@ -147,11 +178,10 @@ impl Transaction<'_> {
                 let mut captures = Vec::new();
                 let mut ctx = OpContext { expand: &expand, captures: rule.capture.then_some(&mut captures) };
                 if operator.op.evaluate(&candidate, &mut ctx) != operator.negated {
-                    out.push(Match { name: v.name(), value: candidate.to_vec(), captures });
+                    found.push(|out| v.write_name(out), &candidate, captures);
                 }
             }
         }
-        out
     }
 
     fn excluded(&self, rule: &Rule, head: &Rule, v: &Value<'_>) -> bool {

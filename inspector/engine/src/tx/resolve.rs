@@ -29,14 +29,18 @@ pub(super) struct Value<'a> {
 impl Value<'_> {
     /// `ARGS:q` or `REQUEST_URI`, as `MATCHED_VAR_NAME` shows it.
     pub fn name(&self) -> Vec<u8> {
-        let collection = self.collection.name().as_bytes();
-        let mut name = Vec::with_capacity(collection.len() + 1 + self.key.len());
-        name.extend_from_slice(collection);
-        if self.collection.is_keyed() {
-            name.push(b':');
-            name.extend_from_slice(&self.key);
-        }
+        let mut name = Vec::with_capacity(self.collection.name().len() + 1 + self.key.len());
+        self.write_name(&mut name);
         name
+    }
+
+    /// Appends [`name`](Self::name) to `out`.
+    pub fn write_name(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.collection.name().as_bytes());
+        if self.collection.is_keyed() {
+            out.push(b':');
+            out.extend_from_slice(&self.key);
+        }
     }
 }
 

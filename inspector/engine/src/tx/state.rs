@@ -127,6 +127,8 @@ pub struct Transaction<'r> {
     pub(super) interruption: Option<Interruption>,
     pub(super) transformed: super::transformed::TransformCache,
     pub(super) unions: super::prefilter::Unions,
+    /// The current rule's matches (a buffer reused from rule to rule).
+    pub(super) found: super::eval::Found,
 }
 
 impl<'r> Transaction<'r> {
@@ -150,6 +152,7 @@ impl<'r> Transaction<'r> {
             interruption: None,
             transformed: Default::default(),
             unions: Default::default(),
+            found: Default::default(),
         }
     }
 
