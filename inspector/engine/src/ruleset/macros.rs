@@ -66,16 +66,17 @@ impl MacroString {
 
     /// The text of a constant string.
     pub fn literal(&self) -> Option<String> {
-        (!self.is_dynamic()).then(|| self.expand(|_, _| Vec::new()))
+        (!self.is_dynamic()).then(|| self.expand(|_, _, _| {}))
     }
 
-    /// Expands with `lookup(variable, key)` giving the first value (empty when absent).
-    pub fn expand(&self, mut lookup: impl FnMut(Collection, Option<&str>) -> Vec<u8>) -> String {
+    /// Expands with `lookup(variable, key, out)` appending the first value to `out` (nothing
+    /// when absent).
+    pub fn expand(&self, mut lookup: impl FnMut(Collection, Option<&str>, &mut Vec<u8>)) -> String {
         let mut out = Vec::new();
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.extend_from_slice(t.as_bytes()),
-                Part::Var(c, key) => out.extend(lookup(*c, key.as_deref())),
+                Part::Var(c, key) => lookup(*c, key.as_deref(), &mut out),
             }
         }
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -91,10 +92,12 @@ mod tests {
         let m =
             MacroString::parse("score %{TX.Anomaly_Score} for %{MATCHED_VAR_NAME}!").unwrap_or_else(|e| panic!("{e}"));
         assert!(m.is_dynamic());
-        let out = m.expand(|c, k| match (c, k) {
-            (Collection::Tx, Some("anomaly_score")) => b"5".to_vec(),
-            (Collection::MatchedVarName, None) => b"ARGS:q".to_vec(),
-            _ => b"?".to_vec(),
+        let out = m.expand(|c, k, out| {
+            out.extend_from_slice(match (c, k) {
+                (Collection::Tx, Some("anomaly_score")) => b"5",
+                (Collection::MatchedVarName, None) => b"ARGS:q",
+                _ => b"?",
+            })
         });
         assert_eq!(out, "score 5 for ARGS:q!");
     }

@@ -84,7 +84,7 @@ impl Transaction<'_> {
 
     /// Expands a macro string in the context of rule `head`.
     pub(super) fn expand(&self, m: &MacroString, head: &Rule) -> String {
-        m.expand(|c, k| self.lookup(c, k, Some((head.id, ""))))
+        m.expand(|c, k, out| self.lookup(c, k, Some((head.id, "")), out))
     }
 
     /// A `setvar` operand: constant ones (most of CRS's) as they are, without an expansion.

@@ -161,7 +161,7 @@ impl Transaction<'_> {
             {
                 return done.clone();
             }
-            let lookup = |c, k: Option<&str>| self.lookup(c, k, Some((head.id, "")));
+            let lookup = |c, k: Option<&str>, out: &mut Vec<u8>| self.lookup(c, k, Some((head.id, "")), out);
             let done = match &operator.param_macros {
                 Some((param, parsed)) if param == text => parsed.expand(lookup),
                 _ => MacroString::parse(text).map_or_else(|_| text.to_owned(), |m| m.expand(lookup)),

@@ -102,27 +102,34 @@ impl Transaction<'_> {
         }
     }
 
-    /// The first value of a variable, for macros (`%{tx.score}`, `%{MATCHED_VAR}`).
-    pub(super) fn lookup(&self, collection: C, key: Option<&str>, rule: Option<(u64, &str)>) -> Vec<u8> {
+    /// Appends the first value of a variable to `out`, for macros (`%{tx.score}`,
+    /// `%{MATCHED_VAR}`); nothing when it has none.
+    pub(super) fn lookup(&self, collection: C, key: Option<&str>, rule: Option<(u64, &str)>, out: &mut Vec<u8>) {
         if collection == C::Rule {
-            return match (key, rule) {
-                (Some("id"), Some((id, _))) => id.to_string().into_bytes(),
-                (Some("msg"), Some((_, msg))) => msg.as_bytes().to_vec(),
-                _ => Vec::new(),
-            };
+            match (key, rule) {
+                (Some("id"), Some((id, _))) => out.extend_from_slice(id.to_string().as_bytes()),
+                (Some("msg"), Some((_, msg))) => out.extend_from_slice(msg.as_bytes()),
+                _ => {}
+            }
+            return;
         }
         if let Some((values, names)) = self.keyed(collection) {
             let found = match key {
                 Some(key) => values.get(key.as_bytes()).next(),
                 None => values.iter().next(),
             };
-            return found.map(|(k, v)| if names { k } else { v }.to_vec()).unwrap_or_default();
+            if let Some((k, v)) = found {
+                out.extend_from_slice(if names { k } else { v });
+            }
+            return;
         }
         let select = key.map(|k| Select::Key(k.as_bytes().to_vec()));
         let target = Target { collection, count: false, select };
-        let mut out = ValueList::new();
-        self.resolve(&target, &mut out);
-        out.into_iter().next().map(|v| v.value.into_owned()).unwrap_or_default()
+        let mut values = ValueList::new();
+        self.resolve(&target, &mut values);
+        if let Some(v) = values.first() {
+            out.extend_from_slice(&v.value);
+        }
     }
 
     /// The values behind a plain keyed collection, and whether it yields their names

@@ -42,6 +42,10 @@ fn bad_values_are_refused() {
     assert_eq!(with(&["--block-status", "200"]).unwrap_err(), ConfigError::BlockStatus(200));
     assert_eq!(with(&["--max-body", "0"]).unwrap_err(), ConfigError::Zero { flag: "max-body" });
     assert_eq!(with(&["--max-concurrent", "0"]).unwrap_err(), ConfigError::Zero { flag: "max-concurrent" });
+    assert_eq!(with(&["--workers", "0"]).unwrap_err(), ConfigError::Zero { flag: "workers" });
+    assert_eq!(with(&["--workers", "3"]).unwrap().workers, 3);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(with(&[]).unwrap().workers, cores, "one serving lane per core by default");
     for flag in ["header-timeout", "body-timeout", "idle-timeout", "upstream-connect-timeout", "upstream-timeout"] {
         assert_eq!(with(&[&format!("--{flag}"), "0s"]).unwrap_err(), ConfigError::Zero { flag }, "{flag}");
     }
