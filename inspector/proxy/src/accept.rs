@@ -22,14 +22,14 @@ use tokio::sync::watch;
 use crate::config::Mode;
 use crate::health::{self, Admin};
 use crate::idle::{Activity, Idle};
-use crate::lanes::Lanes;
+use crate::lanes::{LaneExecutor, Lanes};
 use crate::origin::{self, Flow, OriginalDst};
 use crate::proxy::Proxy;
 use crate::tap::{Heads, Tap};
 
-/// The HTTP server settings of the proxy listener.
-pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+/// The HTTP server settings of the proxy listener; HTTP/2 streams run on `lanes`.
+pub fn builder(header_timeout: Duration, max_header_bytes: usize, lanes: Arc<Lanes>) -> auto::Builder<LaneExecutor> {
+    let mut builder = auto::Builder::new(LaneExecutor(lanes));
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -45,8 +45,8 @@ pub fn builder(header_timeout: Duration, max_header_bytes: usize) -> auto::Build
 /// are served on `lanes`.
 pub async fn proxy(
     (listener, mode, listen, lookup): (TcpListener, Mode, SocketAddr, OriginalDst),
-    (proxy, lanes): (Arc<Proxy>, Lanes),
-    builder: auto::Builder<TokioExecutor>,
+    (proxy, lanes): (Arc<Proxy>, Arc<Lanes>),
+    builder: auto::Builder<LaneExecutor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -79,7 +79,7 @@ pub async fn proxy(
 }
 
 /// One accepted connection, on its lane: the TLS handshake when terminating TLS, then HTTP.
-async fn connection(stream: std::net::TcpStream, flow: Flow, proxy: Arc<Proxy>, builder: auto::Builder<TokioExecutor>) {
+async fn connection(stream: std::net::TcpStream, flow: Flow, proxy: Arc<Proxy>, builder: auto::Builder<LaneExecutor>) {
     let stream = match tokio::net::TcpStream::from_std(stream) {
         Ok(stream) => stream,
         Err(e) => return tracing::warn!(client = %flow.client, error = %e, "cannot register the connection"),
@@ -95,7 +95,7 @@ async fn connection(stream: std::net::TcpStream, flow: Flow, proxy: Arc<Proxy>, 
 
 /// Serves one client connection until it ends, or until it has been idle for
 /// `--idle-timeout` (then gracefully: the response in flight is finished first).
-async fn serve<S>(stream: S, flow: Flow, proxy: Arc<Proxy>, builder: auto::Builder<TokioExecutor>)
+async fn serve<S>(stream: S, flow: Flow, proxy: Arc<Proxy>, builder: auto::Builder<LaneExecutor>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -145,7 +145,7 @@ pub async fn start_with_origin(
     };
     let listener = bind(config.listen, matches!(config.mode, Mode::Tproxy { .. }))?;
     let admin_listener = bind(config.metrics_listen, false)?;
-    let lanes = lanes::Lanes::start(config.workers).map_err(StartError::Lanes)?;
+    let lanes = Arc::new(lanes::Lanes::start(config.workers).map_err(StartError::Lanes)?);
     let local = |l: &tokio::net::TcpListener, fallback| l.local_addr().unwrap_or(fallback);
     let (proxy_addr, admin_addr) = (local(&listener, config.listen), local(&admin_listener, config.metrics_listen));
 
@@ -173,7 +173,7 @@ pub async fn start_with_origin(
     });
     let admin = Arc::new(Admin { metrics: metrics.clone(), probe: Probe::new(upstream), rules_compiled: true });
     let (shutdown, watch) = watch::channel(false);
-    let builder = accept::builder(config.timeouts.header, config.max_header_bytes);
+    let builder = accept::builder(config.timeouts.header, config.max_header_bytes, lanes.clone());
     let reloader = config.policy.map(|source| {
         let extra = config.rules.clone();
         Arc::new(Reloader {

@@ -191,6 +191,39 @@ async fn h2c_prior_knowledge_is_inspected_and_forwarded_as_http11() {
 }
 
 #[tokio::test]
+async fn one_h2c_connection_s_streams_are_spread_over_the_lanes() {
+    let up = Upstream::start().await;
+    let lanes = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let seen = lanes.clone();
+    let hook = inspector::proxy::Inspected(std::sync::Arc::new(move |_: &inspector::request::Canonical| {
+        let name = std::thread::current().name().unwrap_or("?").to_owned();
+        seen.lock().unwrap().insert(name);
+    }));
+    let proxy = support::inspector_with(up.addr, &rules("On"), &["--workers", "2"], Some(hook)).await;
+    lanes.lock().unwrap().clear();
+    let h2 =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).http2_only(true).build_http();
+    // One connection (the client multiplexes), eight streams at once.
+    let first = h2.request(Request::get(format!("http://{}/warm", proxy.proxy_addr)).body(Full::default()).unwrap());
+    assert_eq!(first.await.unwrap().status(), 200);
+    let burst: Vec<_> = (0..8)
+        .map(|i| {
+            let uri = format!("http://{}/s{i}", proxy.proxy_addr);
+            tokio::spawn(h2.request(Request::get(uri).body(Full::<Bytes>::default()).unwrap()))
+        })
+        .collect();
+    for stream in burst {
+        assert_eq!(stream.await.unwrap().unwrap().status(), 200);
+    }
+    let lanes = lanes.lock().unwrap().clone();
+    assert_eq!(
+        lanes.into_iter().collect::<Vec<_>>(),
+        ["inspector-lane-0", "inspector-lane-1"],
+        "the streams of one HTTP/2 connection ran on both lanes"
+    );
+}
+
+#[tokio::test]
 async fn a_slow_body_is_408_and_never_forwarded() {
     let up = Upstream::start().await;
     let proxy = inspector(up.addr, &rules("On"), &["--body-timeout", "200ms"]).await;
