@@ -1,7 +1,7 @@
 //! The serving lanes: one thread per worker, each with its own single-threaded runtime, as
 //! nginx has one event loop per worker process. The acceptor hands each new connection to the
-//! lane with the fewest open connections, and the connection stays there with everything it
-//! spawns, its upstream connections included ([`crate::pool`] keeps those per thread). A
+//! lane with the fewest open jobs (connections and HTTP/2 streams), and the connection stays
+//! there with everything it spawns, its upstream connections included ([`crate::pool`] keeps those per thread). A
 //! request then never wakes another thread: on a shared 2-core machine, tokio's work-stealing
 //! workers spent about a third more CPU per proxied request on those wake-ups.
 //!
@@ -26,7 +26,8 @@ struct Lane {
     open: Arc<AtomicUsize>,
 }
 
-/// The running lanes; they end once this is dropped and their connections have been cut.
+/// The running lanes. They stop when this is dropped, which the acceptor and every
+/// connection (through its [`LaneExecutor`]) prevent while they run.
 pub struct Lanes {
     lanes: Vec<Lane>,
 }
@@ -51,16 +52,6 @@ impl Lanes {
     pub fn start(count: usize) -> io::Result<Lanes> {
         let lanes = (0..count.max(1)).map(Lane::start).collect::<io::Result<_>>()?;
         Ok(Lanes { lanes })
-    }
-
-    /// How many lanes run.
-    pub fn len(&self) -> usize {
-        self.lanes.len()
-    }
-
-    /// Always false: there is at least one lane.
-    pub fn is_empty(&self) -> bool {
-        self.lanes.is_empty()
     }
 
     /// Runs `job` on the lane with the fewest open jobs (the first of equals).
