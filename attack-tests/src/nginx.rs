@@ -6,6 +6,7 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -40,15 +41,24 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    /// Writes the configs into `dir` (which must exist and be empty) and starts nginx.
+    /// Writes the configs into `dir` (which must exist and be empty) and starts nginx. The
+    /// port is picked free and then released, so another process may take it before nginx
+    /// binds it: that start is retried on a new port, up to [`START_ATTEMPTS`] times.
     pub fn start(binary: &Path, dir: &Path, paranoia: u8, mode: EngineMode) -> Result<Self, Error> {
         let main = dir.join("main.conf");
         std::fs::write(&main, conf::modsec_main(dir, paranoia, mode)).map_err(|e| Error::io(&main, e))?;
-        let port = free_port()?;
-        let child = spawn(binary, dir, &conf::nginx_conf(dir, port))?;
-        let mut me = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), dir: dir.to_path_buf() };
-        me.wait_ready()?;
-        Ok(me)
+        let mut attempt = 1;
+        loop {
+            let port = free_port()?;
+            let _ = std::fs::remove_file(dir.join("logs/error.log"));
+            let child = spawn(binary, dir, &conf::nginx_conf(dir, port))?;
+            let mut me = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), dir: dir.to_path_buf() };
+            match me.wait_ready() {
+                Err(Start::PortTaken(_)) if attempt < START_ATTEMPTS => attempt += 1,
+                Err(Start::PortTaken(why) | Start::Failed(why)) => return Err(Error::Peer(why)),
+                Ok(()) => return Ok(me),
+            }
+        }
     }
 
     /// The JSON audit log (one line per transaction).
@@ -56,20 +66,46 @@ impl Nginx {
         self.dir.join("logs/audit.log")
     }
 
-    fn wait_ready(&mut self) -> Result<(), Error> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    fn wait_ready(&mut self) -> Result<(), Start> {
+        let deadline = Instant::now() + READY_WITHIN;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let log = std::fs::read_to_string(self.dir.join("logs/error.log")).unwrap_or_default();
-                return Err(Error::Peer(format!("nginx exited at start ({status}):\n{log}")));
+                let log = self.error_log();
+                let why = format!("nginx exited at start ({status}):\n{log}");
+                return Err(if log.contains("Address already in use") {
+                    Start::PortTaken(why)
+                } else {
+                    Start::Failed(why)
+                });
             }
             if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(Error::Peer(format!("nginx did not listen on {} within 20 s", self.addr)))
+        let log = self.error_log();
+        Err(Start::Failed(format!(
+            "nginx did not listen on {} within {READY_WITHIN:?}; its error log:\n{log}",
+            self.addr
+        )))
     }
+
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("logs/error.log")).unwrap_or_default()
+    }
+}
+
+/// Starts tried before giving up when the picked port was taken meanwhile.
+const START_ATTEMPTS: u32 = 3;
+
+/// How long nginx may take to load the CRS and listen: a few seconds alone, far more on a
+/// 2-core machine busy with other tests.
+const READY_WITHIN: Duration = Duration::from_secs(90);
+
+/// Why a start failed: only a port taken between picking and binding is worth a retry.
+enum Start {
+    PortTaken(String),
+    Failed(String),
 }
 
 impl Drop for Nginx {
@@ -109,8 +145,11 @@ pub(crate) fn free_port() -> Result<u16, Error> {
 
 /// A fresh, empty temp directory for one run.
 pub fn temp_dir() -> Result<PathBuf, Error> {
+    // Runs in one process (parallel tests) are told apart by a counter, not only the clock.
+    static RUNS: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("attack-tests-{}-{nanos}", std::process::id()));
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("attack-tests-{}-{run}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(dir)
 }
