@@ -14,42 +14,68 @@ use crate::ruleset::prefilter::{Group, from_request_head, has};
 use crate::seclang::Collection as C;
 use crate::transform::trigger::{self, Mask};
 
-/// What the prefilter found in this phase.
+/// What the prefilter found in this phase. Its buffers are flat and kept from phase to
+/// phase, so a phase allocates nothing once they have grown to the rule set's size.
 #[derive(Debug, Default)]
 pub(super) struct Unions {
-    /// Slot bit sets of the groups worked out, by group index.
-    bits: RefCell<Vec<Option<Box<[u64]>>>>,
+    bits: RefCell<GroupBits>,
     /// Per collection, its values as scanned.
-    scans: RefCell<Vec<Option<Scanned>>>,
+    scans: RefCell<Vec<Scanned>>,
+    /// A group's union while it is worked out, and one candidate's row.
+    scratch: RefCell<(Vec<u64>, Vec<u64>)>,
 }
 
+/// The slot bit sets of the groups worked out, one after another in `words`.
+#[derive(Debug, Default)]
+struct GroupBits {
+    /// By group index: where its bits start in `words`, or [`UNKNOWN`].
+    at: Vec<u32>,
+    words: Vec<u64>,
+}
+
+/// A group not worked out in this phase.
+const UNKNOWN: u32 = u32::MAX;
+
 /// The values of one collection, scanned as they are: by position, a row (every chain's
-/// slots) and the transformations that may change the value.
+/// slots) and the transformations that may change the value. `fresh` is false until the
+/// collection is scanned in this phase.
 #[derive(Debug)]
 struct Scanned {
     collection: C,
+    fresh: bool,
     rows: Vec<u64>,
     changes: Vec<Mask>,
+}
+
+impl GroupBits {
+    /// The bits of group `g` (of `len` words), if worked out.
+    fn of(&self, g: usize, len: usize) -> Option<&[u64]> {
+        let at = *self.at.get(g)?;
+        (at != UNKNOWN).then(|| &self.words[at as usize..at as usize + len])
+    }
 }
 
 impl Unions {
     /// Forgets everything (new request values).
     pub fn clear(&self) {
-        self.bits.borrow_mut().clear();
-        self.scans.borrow_mut().clear();
+        let mut bits = self.bits.borrow_mut();
+        bits.at.clear();
+        bits.words.clear();
+        self.scans.borrow_mut().iter_mut().for_each(|s| s.fresh = false);
     }
 
     /// Forgets what a body or a response may change (a new phase); the request line and
     /// headers stay as they were.
     pub fn clear_changing(&self, groups: &[Group]) {
-        for (bits, group) in self.bits.borrow_mut().iter_mut().zip(groups) {
+        let mut bits = self.bits.borrow_mut();
+        for (at, group) in bits.at.iter_mut().zip(groups) {
             if !from_request_head(group.collection) {
-                *bits = None;
+                *at = UNKNOWN;
             }
         }
         for scanned in self.scans.borrow_mut().iter_mut() {
-            if scanned.as_ref().is_some_and(|s| !from_request_head(s.collection)) {
-                *scanned = None;
+            if !from_request_head(scanned.collection) {
+                scanned.fresh = false;
             }
         }
     }
@@ -71,7 +97,7 @@ impl Transaction<'_> {
         let prefilters = &self.rules.prefilters;
         let chain = &prefilters.chains[p.chain as usize];
         let scans = self.unions.scans.borrow();
-        let Some(Some(scanned)) = scans.get(v.collection as usize) else { return false };
+        let Some(scanned) = scans.get(v.collection as usize).filter(|s| s.fresh) else { return false };
         let words = prefilters.row_words;
         match (scanned.rows.get(v.position * words..(v.position + 1) * words), scanned.changes.get(v.position)) {
             (Some(row), Some(changes)) => changes & chain.mask == 0 && !has(chain.part(row), p.slot),
@@ -82,75 +108,85 @@ impl Transaction<'_> {
     /// Whether the union of `group` has `slot`, scanning the group first if needed.
     fn group_has(&self, group: u32, slot: u32) -> bool {
         let g = group as usize;
-        if let Some(Some(bits)) = self.unions.bits.borrow().get(g) {
+        let prefilters = &self.rules.prefilters;
+        let len = prefilters.chains[prefilters.groups[g].chain as usize].words;
+        if let Some(bits) = self.unions.bits.borrow().of(g, len) {
             return has(bits, slot);
         }
-        let bits = self.scan_group(g);
-        let found = has(&bits, slot);
+        let mut scratch = self.unions.scratch.borrow_mut();
+        let (union, row) = &mut *scratch;
+        self.scan_group(g, union, row);
+        let found = has(union, slot);
         let mut all = self.unions.bits.borrow_mut();
-        if all.len() <= g {
-            all.resize(self.rules.prefilters.groups.len().max(g + 1), None);
+        if all.at.len() <= g {
+            all.at.resize(prefilters.groups.len().max(g + 1), UNKNOWN);
         }
-        all[g] = Some(bits);
+        all.at[g] = u32::try_from(all.words.len()).unwrap_or(UNKNOWN);
+        all.words.extend_from_slice(union);
         found
     }
 
-    /// The union of the slots found in every value of the group's target, transformed
-    /// by the group's chain.
-    fn scan_group(&self, g: usize) -> Box<[u64]> {
+    /// Into `union`: the slots found in every value of the group's target, transformed by
+    /// the group's chain (`row` is room for one candidate's scan).
+    fn scan_group(&self, g: usize, union: &mut Vec<u64>, row: &mut Vec<u64>) {
         let prefilters = &self.rules.prefilters;
         let group = &prefilters.groups[g];
         let filter = &prefilters.chains[group.chain as usize];
-        let mut bits = vec![0u64; filter.words].into_boxed_slice();
+        union.clear();
+        union.resize(filter.words, 0);
         self.scan_collection(group.collection);
         let scans = self.unions.scans.borrow();
-        let Some(Some(scanned)) = scans.get(group.collection as usize) else { return bits };
+        let Some(scanned) = scans.get(group.collection as usize).filter(|s| s.fresh) else { return };
         let words = prefilters.row_words;
         let chain = Chain { transforms: &filter.transforms, keys: &filter.keys, mask: filter.mask, multi_match: false };
-        let mut scratch = Vec::new();
         self.each_value(group.collection, |position, key, value, borrowed| {
             if group.key.as_ref().is_some_and(|k| !k.eq_ignore_ascii_case(key)) {
                 return;
             }
-            let row = scanned.rows.get(position * words..(position + 1) * words);
-            match (row, scanned.changes.get(position)) {
-                (Some(row), Some(changes)) if changes & filter.mask == 0 => union(&mut bits, filter.part(row)),
+            let scanned_row = scanned.rows.get(position * words..(position + 1) * words);
+            match (scanned_row, scanned.changes.get(position)) {
+                (Some(scanned_row), Some(changes)) if changes & filter.mask == 0 => {
+                    or_into(union, filter.part(scanned_row));
+                }
                 _ => {
                     for candidate in self.transformed.candidates(chain, group.collection, value, borrowed) {
-                        scratch.clear();
-                        scratch.resize(words, 0);
-                        prefilters.scan(&candidate, &mut scratch);
-                        union(&mut bits, filter.part(&scratch));
+                        row.clear();
+                        row.resize(words, 0);
+                        prefilters.scan(&candidate, row);
+                        or_into(union, filter.part(row));
                     }
                 }
             }
         });
-        bits
     }
 
     /// Scans every value of collection `c` as it is, once per phase.
     fn scan_collection(&self, c: C) {
         let at = c as usize;
-        if self.unions.scans.borrow().get(at).is_some_and(Option::is_some) {
+        let mut scans = self.unions.scans.borrow_mut();
+        if scans.get(at).is_some_and(|s| s.fresh) {
             return;
         }
+        if scans.len() <= at {
+            let stale = |i| Scanned { collection: C::ALL[i], fresh: false, rows: Vec::new(), changes: Vec::new() };
+            let from = scans.len();
+            scans.extend((from..=at).map(stale));
+        }
         let prefilters = &self.rules.prefilters;
-        let mut scanned = Scanned { collection: c, rows: Vec::new(), changes: Vec::new() };
+        let scanned = &mut scans[at];
+        scanned.rows.clear();
+        scanned.changes.clear();
         self.each_value(c, |_, _, value, _| {
             let start = scanned.rows.len();
             scanned.rows.resize(start + prefilters.row_words, 0);
             prefilters.scan(value, &mut scanned.rows[start..]);
             scanned.changes.push(trigger::changes(value));
         });
-        let mut scans = self.unions.scans.borrow_mut();
-        if scans.len() <= at {
-            scans.resize_with(at + 1, || None);
-        }
-        scans[at] = Some(scanned);
+        scanned.fresh = true;
     }
 }
 
-fn union(bits: &mut [u64], part: &[u64]) {
+fn or_into(bits: &mut [u64], part: &[u64]) {
     for (b, p) in bits.iter_mut().zip(part) {
         *b |= p;
     }
