@@ -1,7 +1,8 @@
 //! The HTTP/1.1 upstream pool: keep-alive connections by destination, the most recently used
 //! first, idle ones dropped after [`IDLE_TIMEOUT`]. Each thread (serving lane, see
 //! [`crate::lanes`]) has its own: a connection is driven by the runtime that opened it, and a
-//! request sent over another lane's connection would wake that lane's thread.
+//! request sent over another lane's connection would wake that lane's thread. The idle map is
+//! sharded by thread too, so lanes never wait for each other's lock nor bounce its cache line.
 //!
 //! A response's body ([`Pooled`]) puts its connection back itself once it has ended; the next
 //! request waits until hyper's connection is ready for it (`SendRequest::ready`), and a
@@ -12,8 +13,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -32,8 +33,10 @@ use crate::forward::{Outgoing, UpstreamError};
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Most idle connections kept per destination.
 const MAX_IDLE: usize = 256;
-/// Every this many returns, the whole pool is swept of expired and closed connections.
+/// Every this many returns to a shard, it is swept of expired and closed connections.
 const SWEEP_EVERY: u64 = 1024;
+/// Shards of the idle map; a thread always uses the same one ([`thread_shard`]).
+const SHARDS: usize = 16;
 
 struct Parked {
     sender: SendRequest<Outgoing>,
@@ -49,8 +52,28 @@ impl Parked {
 /// Idle HTTP/1.1 connections by thread and destination, and how new ones are made.
 pub struct H1Pool {
     dial: Dial,
-    idle: Mutex<HashMap<(ThreadId, SocketAddr), Vec<Parked>>>,
-    returns: AtomicU64,
+    shards: [Padded; SHARDS],
+}
+
+/// One shard on cache lines of its own.
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(Mutex<Shard>);
+
+/// The idle connections of the threads that use this shard.
+#[derive(Default)]
+struct Shard {
+    idle: HashMap<(ThreadId, SocketAddr), Vec<Parked>>,
+    returns: u64,
+}
+
+/// This thread's shard: threads take them in turn, the first time they use a pool.
+fn thread_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    SHARD.with(|s| *s)
 }
 
 impl std::fmt::Debug for H1Pool {
@@ -61,7 +84,11 @@ impl std::fmt::Debug for H1Pool {
 
 impl H1Pool {
     pub fn new(dial: Dial) -> Self {
-        Self { dial, idle: Mutex::new(HashMap::new()), returns: AtomicU64::new(0) }
+        Self { dial, shards: Default::default() }
+    }
+
+    fn shard(&self) -> MutexGuard<'_, Shard> {
+        self.shards[thread_shard()].0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Sends `req` (origin-form) to `destination` over an idle connection, else a new one.
@@ -102,8 +129,8 @@ impl H1Pool {
     }
 
     fn checkout(&self, destination: SocketAddr) -> Option<SendRequest<Outgoing>> {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        let parked = idle.get_mut(&(std::thread::current().id(), destination))?;
+        let mut shard = self.shard();
+        let parked = shard.idle.get_mut(&(std::thread::current().id(), destination))?;
         while let Some(p) = parked.pop() {
             if p.usable() {
                 return Some(p.sender);
@@ -116,14 +143,15 @@ impl H1Pool {
         if sender.is_closed() {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.returns.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            idle.retain(|_, parked| {
+        let mut shard = self.shard();
+        shard.returns += 1;
+        if shard.returns.is_multiple_of(SWEEP_EVERY) {
+            shard.idle.retain(|_, parked| {
                 parked.retain(Parked::usable);
                 !parked.is_empty()
             });
         }
-        let parked = idle.entry((std::thread::current().id(), destination)).or_default();
+        let parked = shard.idle.entry((std::thread::current().id(), destination)).or_default();
         if parked.len() < MAX_IDLE {
             parked.push(Parked { sender, since: Instant::now() });
         }
