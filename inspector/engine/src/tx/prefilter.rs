@@ -36,12 +36,11 @@ struct GroupBits {
 /// A group not worked out in this phase.
 const UNKNOWN: u32 = u32::MAX;
 
-/// The values of one collection, scanned as they are: by position, a row (every chain's
-/// slots) and the transformations that may change the value. `fresh` is false until the
-/// collection is scanned in this phase.
-#[derive(Debug)]
+/// The values of one collection (the one whose index it has in `Unions::scans`), scanned as
+/// they are: by position, a row (every chain's slots) and the transformations that may change
+/// the value. `fresh` is false until the collection is scanned in this phase.
+#[derive(Debug, Default)]
 struct Scanned {
-    collection: C,
     fresh: bool,
     rows: Vec<u64>,
     changes: Vec<Mask>,
@@ -73,8 +72,8 @@ impl Unions {
                 *at = UNKNOWN;
             }
         }
-        for scanned in self.scans.borrow_mut().iter_mut() {
-            if !from_request_head(scanned.collection) {
+        for (scanned, &collection) in self.scans.borrow_mut().iter_mut().zip(C::ALL) {
+            if !from_request_head(collection) {
                 scanned.fresh = false;
             }
         }
@@ -168,9 +167,7 @@ impl Transaction<'_> {
             return;
         }
         if scans.len() <= at {
-            let stale = |i| Scanned { collection: C::ALL[i], fresh: false, rows: Vec::new(), changes: Vec::new() };
-            let from = scans.len();
-            scans.extend((from..=at).map(stale));
+            scans.resize_with(at + 1, Scanned::default);
         }
         let prefilters = &self.rules.prefilters;
         let scanned = &mut scans[at];
