@@ -22,11 +22,14 @@ pub struct LibInjection;
 
 impl Detector for LibInjection {
     fn sqli(&self, input: &[u8]) -> Option<String> {
-        let result = libinjectionrs::detect_sqli(input);
-        if !result.is_injection() {
+        // `libinjectionrs::detect_sqli` tokenizes and folds the input once more after
+        // detecting, for its result's fingerprint; the state already holds the one that
+        // matched (as in C's `libinjection_sqli`), so that second pass is skipped.
+        let mut state = libinjectionrs::SqliState::new(input, libinjectionrs::SqliFlags::FLAG_NONE);
+        if !state.detect() {
             return None;
         }
-        Some(result.fingerprint.map(|f| f.as_str().to_owned()).unwrap_or_default())
+        Some(libinjectionrs::Fingerprint::new(state.fingerprint).as_str().to_owned())
     }
 
     fn xss(&self, input: &[u8]) -> bool {
@@ -105,5 +108,54 @@ impl DetectXss {
 impl Operator for DetectXss {
     fn evaluate(&self, input: &[u8], _ctx: &mut OpContext<'_>) -> bool {
         self.detector.xss(input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Detector, LibInjection};
+
+    /// What `libinjectionrs::detect_sqli` reports: the verdict and, for SQLi, its fingerprint.
+    fn reference(input: &[u8]) -> Option<String> {
+        let result = libinjectionrs::detect_sqli(input);
+        result.is_injection().then(|| result.fingerprint.map(|f| f.as_str().to_owned()).unwrap_or_default())
+    }
+
+    #[test]
+    fn sqli_fingerprints_are_the_reference_s() {
+        let inputs: [&[u8]; 10] = [
+            b"1' or '1'='1",
+            b"1 union select password from users",
+            b"\" or 1=1 --",
+            b"admin'--",
+            b"1; drop table t",
+            b"' or sleep(5)#",
+            b"1) or (1=1",
+            b"red shoes",
+            b"some ordinary text 0",
+            b"",
+        ];
+        for input in inputs {
+            assert_eq!(LibInjection.sqli(input), reference(input), "{:?}", String::from_utf8_lossy(input));
+        }
+        assert_eq!(LibInjection.sqli(b"1' or '1'='1").as_deref(), Some("s&sos"));
+    }
+
+    /// SQL-ish fragments, so that generated inputs are often SQLi and often not.
+    const FRAGMENTS: [&str; 20] = [
+        "'", "\"", "`", "1", "a", " ", "or", "and", "select", "union", "from", "--", "#", "/*", "*/", "(", ")", "=",
+        ",", "sleep",
+    ];
+
+    proptest! {
+        #[test]
+        fn sqli_agrees_with_the_reference_on_sql_like_text(
+            fragments in proptest::collection::vec(prop::sample::select(&FRAGMENTS[..]), 0..16)
+        ) {
+            let input = fragments.concat();
+            prop_assert_eq!(LibInjection.sqli(input.as_bytes()), reference(input.as_bytes()));
+        }
     }
 }
