@@ -5,15 +5,29 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::ops::Range;
 use std::sync::OnceLock;
 
-/// One collection (`ARGS`, `REQUEST_HEADERS`, `TX`, ...).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// One collection (`ARGS`, `REQUEST_HEADERS`, `TX`, ...). Keys and values live one after
+/// another in one buffer, so adding a value allocates nothing once the buffers have grown,
+/// and a cleared collection keeps its room.
+#[derive(Clone, Debug, Default)]
 pub struct Values {
-    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Every key and value; the entries point into it.
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
     /// Key hash → where entries with that hash are. Hashes may collide: the keys are always
     /// compared, and a collision only widens the range scanned.
     index: HashMap<u64, Slot, BuildHasherDefault<Prehashed>>,
+    /// Bytes of `bytes` that no entry points at any more (replaced or removed values).
+    garbage: usize,
+}
+
+/// Where one entry's key and value are in `Values::bytes`.
+#[derive(Clone, Debug)]
+struct Entry {
+    key: Range<usize>,
+    value: Range<usize>,
 }
 
 /// The entries whose keys share one hash: the first position and how many there are.
@@ -23,6 +37,17 @@ struct Slot {
     count: usize,
 }
 
+/// Garbage below this is never worth a compaction.
+const COMPACT_AFTER: usize = 4096;
+
+impl PartialEq for Values {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Values {}
+
 impl Values {
     /// An empty collection.
     pub fn new() -> Self {
@@ -31,48 +56,82 @@ impl Values {
 
     /// An empty collection with room for `n` keys.
     pub fn with_capacity(n: usize) -> Self {
-        Self { entries: Vec::with_capacity(n), index: HashMap::with_capacity_and_hasher(n, Default::default()) }
+        Self {
+            bytes: Vec::with_capacity(n * 32),
+            entries: Vec::with_capacity(n),
+            index: HashMap::with_capacity_and_hasher(n, Default::default()),
+            garbage: 0,
+        }
     }
 
     /// Appends a value (a key may repeat: `a=1&a=2` gives two `ARGS:a`).
-    pub fn push(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        let key = key.into();
+    pub fn push(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let key = self.append(key.as_ref());
+        let value = self.append(value.as_ref());
         let at = self.entries.len();
-        self.index.entry(key_hash(&key)).and_modify(|s| s.count += 1).or_insert(Slot { first: at, count: 1 });
-        self.entries.push((key, value.into()));
+        let hash = key_hash(&self.bytes[key.clone()]);
+        self.index.entry(hash).and_modify(|s| s.count += 1).or_insert(Slot { first: at, count: 1 });
+        self.entries.push(Entry { key, value });
     }
 
     /// Replaces every value of `key` with one value (`setvar`, `initcol`).
-    pub fn set(&mut self, key: &[u8], value: impl Into<Vec<u8>>) {
-        let value = value.into();
+    pub fn set(&mut self, key: &[u8], value: impl AsRef<[u8]>) {
+        let value = value.as_ref();
         let (start, end) = self.range(key);
-        match (start..end).find(|&i| self.entries[i].0.eq_ignore_ascii_case(key)) {
-            Some(i) => {
-                self.entries[i].1 = value;
-                if self.entries[i + 1..end].iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                    let mut n = 0;
-                    self.entries.retain(|(k, _)| {
-                        n += 1;
-                        n - 1 <= i || !k.eq_ignore_ascii_case(key)
-                    });
-                    self.reindex();
-                }
-            }
-            None => self.push(key.to_vec(), value),
+        let Some(i) = (start..end).find(|&i| self.key_at(i).eq_ignore_ascii_case(key)) else {
+            return self.push(key, value);
+        };
+        let old = self.entries[i].value.clone();
+        if value.len() <= old.len() {
+            // In place: CRS rewrites the same scores and flags all the time.
+            self.bytes[old.start..old.start + value.len()].copy_from_slice(value);
+            self.entries[i].value = old.start..old.start + value.len();
+            self.garbage += old.len() - value.len();
+        } else {
+            self.entries[i].value = self.append(value);
+            self.garbage += old.len();
         }
+        if (i + 1..end).any(|j| self.key_at(j).eq_ignore_ascii_case(key)) {
+            let mut n = 0;
+            let bytes = &self.bytes;
+            let mut dropped = 0;
+            self.entries.retain(|e| {
+                n += 1;
+                let keep = n - 1 <= i || !bytes[e.key.clone()].eq_ignore_ascii_case(key);
+                if !keep {
+                    dropped += e.key.len() + e.value.len();
+                }
+                keep
+            });
+            self.garbage += dropped;
+            self.reindex();
+        }
+        self.compact_if_wasteful();
     }
 
     /// Removes every value, keeping the room they took (a collection reused per rule).
     pub fn clear(&mut self) {
+        self.bytes.clear();
         self.entries.clear();
         self.index.clear();
+        self.garbage = 0;
     }
 
     /// Removes every value of `key`.
     pub fn remove(&mut self, key: &[u8]) {
         if self.get(key).next().is_some() {
-            self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            let bytes = &self.bytes;
+            let mut dropped = 0;
+            self.entries.retain(|e| {
+                let keep = !bytes[e.key.clone()].eq_ignore_ascii_case(key);
+                if !keep {
+                    dropped += e.key.len() + e.value.len();
+                }
+                keep
+            });
+            self.garbage += dropped;
             self.reindex();
+            self.compact_if_wasteful();
         }
     }
 
@@ -92,16 +151,12 @@ impl Values {
         key: &'k [u8],
     ) -> impl Iterator<Item = (usize, (&'a [u8], &'a [u8]))> + 'k {
         let (start, end) = self.range(key);
-        self.entries[start..end]
-            .iter()
-            .enumerate()
-            .filter(move |(_, (k, _))| k.eq_ignore_ascii_case(key))
-            .map(move |(i, (k, v))| (start + i, (k.as_slice(), v.as_slice())))
+        (start..end).map(move |i| (i, self.entry(i))).filter(move |(_, (k, _))| k.eq_ignore_ascii_case(key))
     }
 
     /// Every `(key, value)`, in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.entries.iter().map(|e| (&self.bytes[e.key.clone()], &self.bytes[e.value.clone()]))
     }
 
     /// Number of values.
@@ -116,7 +171,41 @@ impl Values {
 
     /// Sum of key and value lengths (`ARGS_COMBINED_SIZE`).
     pub fn combined_size(&self) -> usize {
-        self.entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+        self.entries.iter().map(|e| e.key.len() + e.value.len()).sum()
+    }
+
+    /// The key and value at position `i`.
+    fn entry(&self, i: usize) -> (&[u8], &[u8]) {
+        let e = &self.entries[i];
+        (&self.bytes[e.key.clone()], &self.bytes[e.value.clone()])
+    }
+
+    fn key_at(&self, i: usize) -> &[u8] {
+        &self.bytes[self.entries[i].key.clone()]
+    }
+
+    /// Copies `b` to the end of the buffer; where it went.
+    fn append(&mut self, b: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        start..self.bytes.len()
+    }
+
+    /// Rewrites the buffer without its garbage once that is most of it.
+    fn compact_if_wasteful(&mut self) {
+        if self.garbage < COMPACT_AFTER || self.garbage * 2 < self.bytes.len() {
+            return;
+        }
+        let mut bytes = Vec::with_capacity(self.bytes.len() - self.garbage);
+        for e in &mut self.entries {
+            for range in [&mut e.key, &mut e.value] {
+                let start = bytes.len();
+                bytes.extend_from_slice(&self.bytes[range.clone()]);
+                *range = start..bytes.len();
+            }
+        }
+        self.bytes = bytes;
+        self.garbage = 0;
     }
 
     /// The positions that can hold `key`: its hash's one entry, or from its first to the end.
@@ -131,8 +220,9 @@ impl Values {
     /// Rebuilds the index after entries moved.
     fn reindex(&mut self) {
         self.index.clear();
-        for (at, (key, _)) in self.entries.iter().enumerate() {
-            self.index.entry(key_hash(key)).and_modify(|s| s.count += 1).or_insert(Slot { first: at, count: 1 });
+        for (at, e) in self.entries.iter().enumerate() {
+            let hash = key_hash(&self.bytes[e.key.clone()]);
+            self.index.entry(hash).and_modify(|s| s.count += 1).or_insert(Slot { first: at, count: 1 });
         }
     }
 }

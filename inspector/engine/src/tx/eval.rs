@@ -29,7 +29,7 @@ struct FoundMatch {
 }
 
 impl Found {
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.matches.clear();
     }

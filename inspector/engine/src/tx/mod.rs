@@ -11,6 +11,7 @@ mod body;
 mod effects;
 mod eval;
 mod prefilter;
+mod recycle;
 mod resolve;
 mod state;
 mod transformed;

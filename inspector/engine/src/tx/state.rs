@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use super::Connection;
+use super::recycle::Buffers;
 use crate::request::RequestVars;
 use crate::ruleset::RuleSet;
 use crate::ruleset::actions::AllowScope;
@@ -104,6 +105,20 @@ impl Overrides {
     }
 }
 
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        Buffers {
+            tx: std::mem::take(&mut self.tx),
+            args: std::mem::take(&mut self.args),
+            matched_vars: std::mem::take(&mut self.matched.vars),
+            transformed: std::mem::take(&mut self.transformed),
+            unions: std::mem::take(&mut self.unions),
+            found: std::mem::take(&mut self.found),
+        }
+        .give_back();
+    }
+}
+
 /// TX variables a transaction has room for before the collection grows.
 const TX_CAPACITY: usize = 128;
 
@@ -133,26 +148,27 @@ pub struct Transaction<'r> {
 
 impl<'r> Transaction<'r> {
     pub(super) fn new(rules: &'r RuleSet, connection: Connection, id: String) -> Self {
+        // CRS sets dozens of TX variables per request: room for them without regrowing.
+        let buffers = Buffers::take(TX_CAPACITY);
         Self {
             rules,
             connection,
             id,
             started: Instant::now(),
             request: RequestVars::default(),
-            args: Values::new(),
+            args: buffers.args,
             body: Body::default(),
             response: Response::default(),
-            // CRS sets dozens of TX variables per request: room for them without regrowing.
-            tx: Values::with_capacity(TX_CAPACITY),
+            tx: buffers.tx,
             persistent: Default::default(),
-            matched: Matched::default(),
+            matched: Matched { vars: buffers.matched_vars, ..Matched::default() },
             overrides: Overrides::default(),
             allow: None,
             matches: Vec::new(),
             interruption: None,
-            transformed: Default::default(),
-            unions: Default::default(),
-            found: Default::default(),
+            transformed: buffers.transformed,
+            unions: buffers.unions,
+            found: buffers.found,
         }
     }
 

@@ -73,3 +73,76 @@ fn every_ascii_byte_is_lowercased_in_every_lane() {
         }
     }
 }
+
+/// One change to a collection, for the model test.
+#[derive(Clone, Debug)]
+enum Change {
+    Push(u8, Vec<u8>),
+    Set(u8, Vec<u8>),
+    Remove(u8),
+    Clear,
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    let key = 0u8..6;
+    let value = proptest::collection::vec(any::<u8>(), 0..600);
+    prop_oneof![
+        4 => (key.clone(), value.clone()).prop_map(|(k, v)| Change::Push(k, v)),
+        4 => (key.clone(), value).prop_map(|(k, v)| Change::Set(k, v)),
+        1 => key.prop_map(Change::Remove),
+        1 => Just(Change::Clear),
+    ]
+}
+
+/// Keys `k0`..`k5`, upper-cased when odd, so that case-insensitivity is exercised.
+fn key_name(k: u8) -> Vec<u8> {
+    let name = format!("k{k}");
+    if k % 2 == 1 { name.to_uppercase().into_bytes() } else { name.into_bytes() }
+}
+
+proptest! {
+    /// The shared buffer (with in-place rewrites and compaction) behaves as a plain list of
+    /// owned pairs does.
+    #[test]
+    fn a_collection_behaves_as_a_list_of_pairs(changes in proptest::collection::vec(change(), 0..80)) {
+        let mut values = Values::new();
+        let mut model: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let same = |a: &[u8], b: &[u8]| a.eq_ignore_ascii_case(b);
+        for change in changes {
+            match change {
+                Change::Push(k, v) => {
+                    values.push(key_name(k), &v);
+                    model.push((key_name(k), v));
+                }
+                Change::Set(k, v) => {
+                    let key = key_name(k);
+                    values.set(&key.to_ascii_lowercase(), &v);
+                    match model.iter().position(|(mk, _)| same(mk, &key)) {
+                        Some(i) => {
+                            model[i].1 = v;
+                            let mut n = 0;
+                            model.retain(|(mk, _)| { n += 1; n - 1 <= i || !same(mk, &key) });
+                        }
+                        None => model.push((key.to_ascii_lowercase(), v)),
+                    }
+                }
+                Change::Remove(k) => {
+                    values.remove(&key_name(k));
+                    model.retain(|(mk, _)| !same(mk, &key_name(k)));
+                }
+                Change::Clear => {
+                    values.clear();
+                    model.clear();
+                }
+            }
+            let listed: Vec<(&[u8], &[u8])> = model.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+            prop_assert_eq!(values.iter().collect::<Vec<_>>(), listed);
+            for k in 0..6 {
+                let key = key_name(k);
+                let expected: Vec<&[u8]> = model.iter().filter(|(mk, _)| same(mk, &key)).map(|(_, v)| v.as_slice()).collect();
+                prop_assert_eq!(values.get(&key).map(|(_, v)| v).collect::<Vec<_>>(), expected);
+            }
+            prop_assert_eq!(values.combined_size(), model.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>());
+        }
+    }
+}
