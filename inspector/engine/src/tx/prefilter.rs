@@ -38,12 +38,17 @@ const UNKNOWN: u32 = u32::MAX;
 
 /// The values of one collection (the one whose index it has in `Unions::scans`), scanned as
 /// they are: by position, a row (every chain's slots) and the transformations that may change
-/// the value. `fresh` is false until the collection is scanned in this phase.
+/// the value. Values that the same transformations may change form a class, with the union
+/// of their rows: a chain that changes none of a class's values takes the class's union, so
+/// a group costs one step per class (a few), not one per value. `fresh` is false until the
+/// collection is scanned in this phase.
 #[derive(Debug, Default)]
 struct Scanned {
     fresh: bool,
     rows: Vec<u64>,
     changes: Vec<Mask>,
+    classes: Vec<Mask>,
+    class_rows: Vec<u64>,
 }
 
 impl GroupBits {
@@ -137,18 +142,42 @@ impl Transaction<'_> {
         let scans = self.unions.scans.borrow();
         let Some(scanned) = scans.get(group.collection as usize).filter(|s| s.fresh) else { return };
         let words = prefilters.row_words;
+        // A whole collection: the classes the chain leaves alone count as they were scanned,
+        // and only the values of the others are transformed.
+        let whole = group.key.is_none();
+        if whole {
+            let mut all_alone = true;
+            for (class, class_row) in scanned.classes.iter().zip(scanned.class_rows.chunks_exact(words)) {
+                if class & filter.mask == 0 {
+                    or_into(union, filter.part(class_row));
+                } else {
+                    all_alone = false;
+                }
+            }
+            if all_alone {
+                return;
+            }
+        }
         let chain = Chain { transforms: &filter.transforms, keys: &filter.keys, mask: filter.mask, multi_match: false };
         self.each_value(group.collection, |position, key, value, borrowed| {
             if group.key.as_ref().is_some_and(|k| !k.eq_ignore_ascii_case(key)) {
                 return;
             }
             let scanned_row = scanned.rows.get(position * words..(position + 1) * words);
-            match (scanned_row, scanned.changes.get(position)) {
-                (Some(scanned_row), Some(changes)) if changes & filter.mask == 0 => {
+            if let (Some(scanned_row), Some(changes)) = (scanned_row, scanned.changes.get(position))
+                && changes & filter.mask == 0
+            {
+                if !whole {
                     or_into(union, filter.part(scanned_row));
                 }
-                _ => {
-                    for candidate in self.transformed.candidates(chain, group.collection, value, borrowed) {
+                return; // A whole collection counted it with its class.
+            }
+            for candidate in self.transformed.candidates(chain, group.collection, value, borrowed) {
+                // A chain may leave a value it could have changed as it was: scanned already.
+                let unchanged = candidate.as_ptr() == value.as_ptr() && candidate.len() == value.len();
+                match scanned_row {
+                    Some(scanned_row) if unchanged => or_into(union, filter.part(scanned_row)),
+                    _ => {
                         row.clear();
                         row.resize(words, 0);
                         prefilters.scan(&candidate, row);
@@ -170,14 +199,28 @@ impl Transaction<'_> {
             scans.resize_with(at + 1, Scanned::default);
         }
         let prefilters = &self.rules.prefilters;
+        let words = prefilters.row_words;
         let scanned = &mut scans[at];
         scanned.rows.clear();
         scanned.changes.clear();
+        scanned.classes.clear();
+        scanned.class_rows.clear();
         self.each_value(c, |_, _, value, _| {
             let start = scanned.rows.len();
-            scanned.rows.resize(start + prefilters.row_words, 0);
+            scanned.rows.resize(start + words, 0);
             prefilters.scan(value, &mut scanned.rows[start..]);
-            scanned.changes.push(trigger::changes(value));
+            let changes = trigger::changes(value);
+            scanned.changes.push(changes);
+            let class = match scanned.classes.iter().position(|&m| m == changes) {
+                Some(class) => class,
+                None => {
+                    scanned.classes.push(changes);
+                    scanned.class_rows.resize(scanned.class_rows.len() + words, 0);
+                    scanned.classes.len() - 1
+                }
+            };
+            let (rows, class_rows) = (&scanned.rows[start..], &mut scanned.class_rows[class * words..]);
+            or_into(class_rows, rows);
         });
         scanned.fresh = true;
     }
